@@ -1,0 +1,122 @@
+"""What a run leaves behind in Prefect's UI: a markdown card and a link per clip, a table and a
+progress bar per batch, and a `nemo.clip.rendered` event per clip for automations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from prefect.artifacts import (
+    acreate_link_artifact,
+    acreate_markdown_artifact,
+    acreate_progress_artifact,
+    acreate_table_artifact,
+    aupdate_progress_artifact,
+)
+from prefect.events import emit_event
+
+from prefect_nemo.models import ClipResult
+
+__all__ = ["BatchItem", "BatchProgress", "artifact_key", "batch_table", "clip_artifacts"]
+
+
+def artifact_key(*parts: str) -> str:
+    """A key Prefect accepts (`^[a-z0-9-]*$`), readable, at most 100 characters."""
+    text = "-".join(parts).lower()
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]+", "-", text)).strip("-")[:100]
+
+
+def _clip_markdown(result: ClipResult) -> str:
+    rows = [
+        ("Source image", f"`{Path(result.source_image).name}`"),
+        ("Instruction", result.instruction.replace("|", "\\|")),
+        ("Duration", f"{result.duration:.2f} s"),
+        ("Resolution", f"{result.resolution} @ {result.fps:g} fps ({result.codec})"),
+        ("Size", f"{result.size_bytes / 1e6:.2f} MB"),
+        ("Render time", f"{result.render_seconds:.1f} s" if result.render_seconds is not None else "n/a"),
+        ("Credits used", str(result.credits_used) if result.credits_used is not None else "n/a"),
+        ("MP4", f"`{result.path}`"),
+        ("Render id", f"`{result.render_id}`"),
+        ("Version", str(result.version)),
+        ("From cache", "yes" if result.cached else "no"),
+    ]
+    if result.workspace_url:
+        rows.append(("NemoVideo workspace", f"[open]({result.workspace_url})"))
+    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    sections = [f"# Clip: {Path(result.source_image).name}", "| | |\n|---|---|\n" + table]
+    if result.texts:
+        sections.append("## What NemoVideo said\n" + "\n".join(f"> {t}" for t in result.texts))
+    if result.warnings:
+        sections.append("## Warnings\n" + "\n".join(f"- {w}" for w in result.warnings))
+    return "\n\n".join(sections)
+
+
+async def clip_artifacts(result: ClipResult) -> None:
+    """A markdown card and a link artifact for one clip, plus the `nemo.clip.rendered` event."""
+    stem = Path(result.source_image).stem
+    key = artifact_key("nemo-clip", stem, result.sha256[:10], f"v{result.version}")
+    await acreate_markdown_artifact(
+        markdown=_clip_markdown(result), key=key, description=f"Clip rendered from {Path(result.source_image).name}"
+    )
+    await acreate_link_artifact(
+        link=result.path.as_uri(), link_text=result.path.name, key=artifact_key(key, "link"), description="The MP4"
+    )
+    emit_event(
+        event="nemo.clip.rendered",
+        resource={"prefect.resource.id": f"nemo.clip.{result.sha256[:16]}", "prefect.resource.name": result.path.name},
+        payload={
+            "path": str(result.path),
+            "render_id": result.render_id,
+            "session_id": result.session_id,
+            "duration": result.duration,
+            "resolution": result.resolution,
+            "cached": result.cached,
+            "source_image": result.source_image,
+        },
+    )
+
+
+@dataclass
+class BatchItem:
+    """One input's outcome in a batch: ok, cached, skipped or failed, with a reason."""
+
+    image: str
+    status: str
+    result: ClipResult | None = None
+    error: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        r = self.result
+        return {
+            "image": Path(self.image).name,
+            "status": self.status,
+            "clip": str(r.path) if r else "",
+            "duration_s": round(r.duration, 2) if r else "",
+            "resolution": r.resolution if r else "",
+            "reason": self.error or "",
+        }
+
+
+async def batch_table(items: Sequence[BatchItem], key: str) -> None:
+    await acreate_table_artifact(table=[i.row() for i in items], key=key, description="One row per input image")
+
+
+class BatchProgress:
+    """A progress artifact that moves as clips finish."""
+
+    def __init__(self, total: int) -> None:
+        self.total = max(1, total)
+        self.done = 0
+        self.id: UUID | None = None
+
+    async def start(self, key: str) -> None:
+        self.id = await acreate_progress_artifact(progress=0.0, key=key, description="Clips finished")
+
+    async def advance(self) -> None:
+        self.done += 1
+        if self.id is not None:
+            await aupdate_progress_artifact(self.id, progress=100.0 * self.done / self.total)

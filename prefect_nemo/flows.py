@@ -1,0 +1,253 @@
+"""Reusable flows: one image to one clip, and a batch of images with bounded concurrency.
+
+Flow parameters are paths and plain values only (never bytes, never a token), so runs stay small and
+safe to show in the UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from prefect_nemo import tasks
+from prefect_nemo.artifacts import BatchItem, BatchProgress, artifact_key, batch_table, clip_artifacts
+from prefect_nemo.credentials import NemoCredentials
+from prefect_nemo.errors import NemoError, NemoInputError, NemoOutOfCredits
+from prefect_nemo.models import ClipResult, ClipSpec
+from prefect_nemo.pipeline import ClipJob, make_clip
+from prefect_nemo.settings import NemoSettings
+
+__all__ = ["BatchResult", "batch_image_to_video", "convert_image", "image_to_video"]
+
+
+def _job(
+    image: str | Path,
+    spec: ClipSpec,
+    credentials: NemoCredentials | None,
+    out_dir: str | Path | None,
+    refresh: bool,
+    timeout: float | None,
+    session_id: str | None = None,
+) -> ClipJob:
+    settings = NemoSettings()
+    return ClipJob(
+        image=Path(image),
+        spec=spec,
+        credentials=credentials or NemoCredentials(),
+        out_dir=Path(out_dir or settings.output_dir),
+        ledger_path=settings.ledger_path,
+        refresh=refresh,
+        timeout=timeout or settings.timeout,
+        session_id=session_id,
+        cache_expiration=settings.cache_expiration,
+        work_dir=settings.cache_dir / "prepared",
+    )
+
+
+@flow(name="image-to-video", log_prints=True)
+async def image_to_video(
+    image: str | Path,
+    prompt: str,
+    duration: float | None = None,
+    aspect: str | None = None,
+    fps: int | None = None,
+    quality: str = "high",
+    out_dir: str | Path | None = None,
+    credentials: NemoCredentials | None = None,
+    refresh: bool = False,
+    timeout: float | None = None,
+) -> ClipResult:
+    """Turn one still image into a 1080p H.264 MP4 following a plain-language instruction.
+
+    A re-run with the same image bytes, instruction and backend returns the cached clip without any
+    request; an interrupted run resumes what it had paid for.
+
+    Args:
+        image: Path of a JPG, PNG, GIF or WEBP image.
+        prompt: What to make, e.g. "5-second slow push-in, 9:16, title 'Spring Sale'".
+        duration: Seconds, appended to the instruction when given.
+        aspect: "16:9", "9:16", "1:1" or "4:5", appended to the instruction when given.
+        fps: 24, 30 or 60.
+        quality: Export quality: "high" (default), "medium" or "low".
+        out_dir: Folder for the MP4 (default `NEMO_OUTPUT_DIR` or `./clips`).
+        credentials: Which backend; default the embedded local one (or `NEMO_API_URL`).
+        refresh: Render again even when a cached clip exists.
+        timeout: Overall seconds for this clip (stream, export and download).
+
+    Returns:
+        A `ClipResult` with the MP4's path, sha256, duration, resolution, render id and session id.
+
+    Example:
+        ```python
+        from prefect_nemo import image_to_video
+
+        clip = image_to_video("shoe.png", "5-second slow push-in, 9:16, title 'Spring Sale'")
+        print(clip.path, clip.resolution)
+        ```
+    """
+    spec = ClipSpec(prompt=prompt, duration=duration, aspect=aspect, fps=fps, quality=quality)
+    job = _job(image, spec, credentials, out_dir, refresh, timeout)
+    logger = get_run_logger()
+    result = await make_clip(job, logger=logger)
+    await clip_artifacts(result)
+    logger.info("clip ready: %s (%s, %.2f s)", result.path, result.resolution, result.duration)
+    return result
+
+
+@task(name="nemo-convert-image", cache_policy=NO_CACHE, task_run_name="convert {job.image.name}")
+async def convert_image(job: ClipJob) -> ClipResult:
+    """The whole path of one image as one task, for batches mapped over a task runner (threads, Dask, Ray)."""
+    from prefect import get_run_logger as run_logger
+
+    result = await make_clip(job, logger=run_logger())
+    await clip_artifacts(result)
+    return result
+
+
+class BatchResult(list[BatchItem]):
+    """Every input with its outcome, in input order."""
+
+    @property
+    def ok(self) -> list[ClipResult]:
+        return [i.result for i in self if i.result is not None]
+
+    @property
+    def failed(self) -> list[BatchItem]:
+        return [i for i in self if i.status in ("failed", "skipped")]
+
+
+@flow(name="batch-image-to-video", log_prints=True)
+async def batch_image_to_video(
+    images: Sequence[str | Path],
+    prompt: str | Sequence[str],
+    max_concurrency: int = 4,
+    duration: float | None = None,
+    aspect: str | None = None,
+    quality: str = "high",
+    out_dir: str | Path | None = None,
+    credentials: NemoCredentials | None = None,
+    max_credits: int | None = None,
+    share_session: bool = False,
+    refresh: bool = False,
+    timeout: float | None = None,
+) -> list[BatchItem]:
+    """Convert many images with bounded concurrency; one failing image never sinks the others.
+
+    Args:
+        images: Image paths.
+        prompt: One instruction for all images, or one per image.
+        max_concurrency: Clips in flight at once.
+        max_credits: Stop submitting new clips once this many credits would be spent (checked against
+            the balance before starting); finished clips are kept.
+        share_session: One session for the whole batch, clips made one after another (the seed's
+            "batch style"); by default each clip has its own session and they render in parallel.
+
+    Returns:
+        One `BatchItem` per input, in order: `ok`, `cached`, `skipped` or `failed` (with the reason).
+
+    Example:
+        ```python
+        from prefect_nemo import batch_image_to_video
+
+        items = batch_image_to_video(["a.png", "b.jpg"], "5-second push-in", max_concurrency=8)
+        print([item.status for item in items])
+        ```
+    """
+    logger = get_run_logger()
+    prompts = [prompt] * len(images) if isinstance(prompt, str) else list(prompt)
+    if len(prompts) != len(images):
+        raise NemoInputError("prompt", f"{len(prompts)} prompts for {len(images)} images; give one or one per image")
+    credentials = credentials or NemoCredentials()
+    await tasks.acquire_token(credentials)
+    budget = await _budget(credentials, max_credits, len(images), logger)
+    session_id = (await tasks.create_session(credentials)).session_id if share_session else None
+    concurrency = 1 if share_session else max(1, max_concurrency)
+    jobs = [
+        _job(
+            image,
+            ClipSpec(prompt=p, duration=duration, aspect=aspect, quality=quality),
+            credentials,
+            out_dir,
+            refresh,
+            timeout,
+            session_id,
+        )
+        for image, p in zip(images, prompts, strict=True)
+    ]
+    items = BatchResult(BatchItem(str(j.image), "pending") for j in jobs)
+    run_key = artifact_key("nemo-batch", _run_name())
+    progress = BatchProgress(len(jobs))
+    await progress.start(artifact_key(run_key, "progress"))
+    stop = asyncio.Event()
+    gate = asyncio.Semaphore(concurrency)
+    spent = 0
+
+    async def one(index: int, job: ClipJob) -> None:
+        nonlocal spent
+        async with gate:
+            item = items[index]
+            if stop.is_set() or (budget is not None and spent >= budget):
+                item.status, item.error = "skipped", "not submitted: out of credits or over max_credits"
+                return
+            spent += 1
+            try:
+                item.result = await _run_one(job)
+                item.status = "cached" if item.result.cached else "ok"
+                if item.result.cached:
+                    spent -= 1
+            except NemoOutOfCredits as exc:
+                stop.set()
+                item.status, item.error = "failed", f"out of credits: {exc}"
+            except NemoError as exc:
+                item.status, item.error = "failed", str(exc)
+            except Exception as exc:  # a bug in one clip must not sink the batch; name it, keep going
+                item.status, item.error = "failed", f"{type(exc).__name__}: {exc}"
+            if item.error:
+                logger.error("%s: %s", Path(item.image).name, item.error)
+            await progress.advance()
+
+    await asyncio.gather(*(one(i, job) for i, job in enumerate(jobs)))
+    await batch_table(items, run_key)
+    counts = {s: sum(1 for i in items if i.status == s) for s in ("ok", "cached", "skipped", "failed")}
+    logger.info("batch finished: %s", ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    return items
+
+
+async def _run_one(job: ClipJob) -> ClipResult:
+    """Run one clip in this event loop, or through the flow's task runner when it is not the thread pool
+    (Dask, Ray), so the same flow spreads over a cluster."""
+    context = FlowRunContext.get()
+    runner = context.task_runner if context else None
+    if runner is None or isinstance(runner, ThreadPoolTaskRunner):
+        return await convert_image(job)
+    future = convert_image.submit(job)
+    return await asyncio.to_thread(future.result)
+
+
+async def _budget(credentials: NemoCredentials, max_credits: int | None, count: int, logger: object) -> int | None:
+    """How many clips may be submitted: limited by `max_credits` and by the balance."""
+    if max_credits is None:
+        return None
+    balance = await tasks.get_credits(credentials)
+    per_clip = 100  # generation costs ~100 credits a clip (nemo-api.md section 6); export is free
+    allowed = min(max_credits, balance.available) // per_clip
+    if allowed < count:
+        get_run_logger().warning(
+            "credit budget allows %d of %d clips (max_credits=%d, available=%d)",
+            allowed,
+            count,
+            max_credits,
+            balance.available,
+        )
+    return allowed
+
+
+def _run_name() -> str:
+    context = FlowRunContext.get()
+    return context.flow_run.name if context and context.flow_run else "local"

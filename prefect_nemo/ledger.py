@@ -1,0 +1,105 @@
+"""The clip ledger: what has been done for each clip, written before each step that costs money.
+
+Prefect's result cache writes a record only after a task succeeds, keyed by run and inputs; it cannot
+promise that a paid instruction is sent once across crashes, nor check that a cached MP4 still exists.
+So each clip gets a row keyed by its content (image sha256 + normalized request + backend URL),
+updated *before* the generate instruction is sent and before an export is submitted. A re-run reads
+the row: finished clips return at once, an in-flight render is resumed by id, nothing is sent twice.
+Only small records are kept, never video bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prefect_nemo.models import ClipResult
+
+__all__ = ["ClipRecord", "Ledger", "clip_key"]
+
+
+def clip_key(image_sha256: str, request: dict[str, Any], api_url: str) -> str:
+    """The cache key of a clip: never the path, never the token."""
+    material = json.dumps({"image": image_sha256, "request": request, "backend": api_url.rstrip("/")}, sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+@dataclass
+class ClipRecord:
+    key: str
+    session_id: str | None = None
+    task_id: str | None = None
+    uploaded: bool = False
+    generate_sent: bool = False
+    generated: bool = False
+    draft: dict[str, Any] | None = None
+    texts: list[str] = field(default_factory=list)
+    render_id: str | None = None
+    render_attempts: int = 0
+    credits_used: int | None = None
+    result: ClipResult | None = None
+    updated_at: float = 0.0
+
+    def to_json(self) -> str:
+        data = {k: v for k, v in self.__dict__.items() if k not in ("key", "result")}
+        data["result"] = self.result.model_dump(mode="json") if self.result else None
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, key: str, text: str) -> ClipRecord:
+        data = json.loads(text)
+        result = data.pop("result", None)
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(key=key, result=ClipResult.model_validate(result) if result else None, **known)
+
+
+class Ledger:
+    """Clip records in one SQLite file, safe across threads and processes (WAL)."""
+
+    def __init__(self, path: Path, *, expire_after: float | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.expire_after = expire_after
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS clips (key TEXT PRIMARY KEY, record TEXT NOT NULL, updated_at REAL)"
+        )
+
+    def get(self, key: str) -> ClipRecord:
+        with self._lock:
+            row = self._conn.execute("SELECT record, updated_at FROM clips WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return ClipRecord(key)
+        record = ClipRecord.from_json(key, row[0])
+        if self.expire_after is not None and record.result and time.time() - row[1] > self.expire_after:
+            record.result = None  # expired: render again, but keep the session for reuse
+        return record
+
+    def save(self, record: ClipRecord) -> None:
+        record.updated_at = time.time()
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO clips (key, record, updated_at) VALUES (?,?,?) "
+                "ON CONFLICT(key) DO UPDATE SET record=excluded.record, updated_at=excluded.updated_at",
+                (record.key, record.to_json(), record.updated_at),
+            )
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM clips WHERE key=?", (key,))
+
+    def results(self, limit: int = 50) -> list[ClipResult]:
+        """Most recent finished clips, newest first (for `prefect-nemo sessions`)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT key, record FROM clips ORDER BY updated_at DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [r for key, text in rows if (r := ClipRecord.from_json(key, text).result) is not None]

@@ -1,0 +1,76 @@
+"""`python -m prefect_nemo.local`: run the embedded backend in the foreground (settings from NEMO_LOCAL_*).
+
+With `--parent-pid` it exits when that process is gone, so a server started for a flow run never
+outlives it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+from pathlib import Path
+
+from prefect_nemo.local.server import serve
+from prefect_nemo.local.settings import LocalSettings
+
+
+def _write_server_file(data_dir: Path, url: str) -> None:
+    tmp = data_dir / ".server.json.tmp"
+    tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    os.replace(tmp, data_dir / "server.json")
+
+
+async def _watch_parent(pid: int, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            stop.set()
+        if os.getppid() == 1:
+            stop.set()
+        await asyncio.sleep(1)
+
+
+async def run(settings: LocalSettings, parent_pid: int | None = None, announce: bool = False) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    def ready(url: str) -> None:
+        _write_server_file(settings.data_dir, url)
+        if announce:
+            print(f"NemoVideo-compatible backend listening on {url} (data: {settings.data_dir})", flush=True)
+
+    server = asyncio.ensure_future(serve(settings, on_ready=ready))
+    watchers = [asyncio.ensure_future(stop.wait())]
+    if parent_pid:
+        watchers.append(asyncio.ensure_future(_watch_parent(parent_pid, stop)))
+    await asyncio.wait([server, *watchers], return_when=asyncio.FIRST_COMPLETED)
+    server.cancel()
+    for watcher in watchers:
+        watcher.cancel()
+    await asyncio.gather(server, return_exceptions=True)
+    try:
+        info = json.loads((settings.data_dir / "server.json").read_text())
+        if info.get("pid") == os.getpid():
+            (settings.data_dir / "server.json").unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m prefect_nemo.local")
+    parser.add_argument("--parent-pid", type=int, default=None)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run(LocalSettings(), parent_pid=args.parent_pid))
+
+
+if __name__ == "__main__":
+    main()

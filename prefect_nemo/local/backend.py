@@ -1,0 +1,368 @@
+"""The embedded backend's behaviour, apart from HTTP: tokens, sessions, generation and render jobs.
+
+`server.py` maps routes onto these methods; errors are raised as `ApiError` with the cloud's codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import hmac
+import logging
+import multiprocessing
+import random
+import secrets
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from prefect_nemo.local import director, worker
+from prefect_nemo.local.agent import Channel, Event, should_stay_silent
+from prefect_nemo.local.faults import Faults
+from prefect_nemo.local.settings import LocalSettings
+from prefect_nemo.local.store import Store
+
+__all__ = ["ApiError", "Backend"]
+
+logger = logging.getLogger("prefect_nemo.local")
+
+
+class ApiError(Exception):
+    """An error answer: business `code` in the body, HTTP `status`, and which envelope carries it."""
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        status: int = 200,
+        *,
+        envelope: str = "code",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.envelope = envelope
+        self.headers = headers or {}
+
+
+def _session_id() -> str:
+    return str(secrets.randbelow(9 * 10**18) + 10**18)  # 19 digits, like the cloud's
+
+
+def assets_of(draft: dict[str, Any]) -> set[str]:
+    """Every asset id a draft refers to (`src` and `clip` of any segment)."""
+    found: set[str] = set()
+    for track in draft.get("t") or []:
+        for segment in track.get("sg") or []:
+            for key in ("src", "clip"):
+                if isinstance(segment.get(key), str):
+                    found.add(segment[key])
+    return found
+
+
+class Backend:
+    def __init__(self, settings: LocalSettings) -> None:
+        self.settings = settings
+        self.data_dir = settings.data_dir
+        for sub in ("uploads", "media", "renders"):
+            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.data_dir / "state.db")
+        self.rng = random.Random(settings.seed)
+        self.faults = Faults.parse(settings.faults, seed=settings.seed)
+        self.requests: Counter[str] = Counter()
+        self.url_secret = secrets.token_bytes(16)
+        self.base_url = ""
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._pool = concurrent.futures.ProcessPoolExecutor(
+            self.settings.render_workers, mp_context=multiprocessing.get_context("spawn")
+        )
+        for _ in range(self.settings.render_workers):
+            self._pool.submit(worker.warm_up)
+        for job in self.store.renders_in("pending", "processing"):
+            logger.info("resuming render %s after a restart", job["render_id"])
+            self._spawn(self._run_render(job["render_id"]))
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._pool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _in_worker(self, fn: Any, *args: Any) -> Any:
+        assert self._pool is not None, "backend not started"
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    # -- identity -----------------------------------------------------------------------------------
+
+    def anonymous_token(self, client_id: str | None) -> dict[str, Any]:
+        if not client_id or len(client_id) > 64:
+            raise ApiError(400, "X-Client-Id header is required (any unique string of at most 64 characters)", 400)
+        live = self.store.live_token_for_client(client_id)
+        if live is None:
+            week = time.time() - 7 * 86400
+            if (
+                self.store.user_for_client(client_id) is None
+                and self.store.clients_since(week) >= self.settings.tokens_per_ip
+            ):
+                raise ApiError(429, "anonymous token limit for this IP reached", 429, headers={"Retry-After": "30"})
+            token = "nmv_usr_" + secrets.token_urlsafe(32)
+            user_id = self.store.user_for_client(client_id) or "anon_" + secrets.token_hex(6)
+            self.store.add_token(
+                token, user_id, client_id, self.settings.token_ttl_days * 86400, self.settings.starting_credits
+            )
+            live = self.store.live_token_for_client(client_id)
+            assert live is not None
+        credits = self.store.credits(live["user_id"])["credits"]
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(live["expires_at"]))
+        return {"token": live["token"], "user_id": live["user_id"], "expires_at": expires, "credits": credits}
+
+    def user(self, authorization: str | None) -> str:
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        row = self.store.token(token) if token else None
+        if row is None:
+            raise ApiError(1001, "token invalid or expired; request a new anonymous token with the same X-Client-Id")
+        return str(row["user_id"])
+
+    def session(self, session_id: str, user_id: str) -> dict[str, Any]:
+        row = self.store.session(session_id, user_id)
+        if row is None:
+            raise ApiError(1002, f"session {session_id} not found; create a new session")
+        return row
+
+    def create_session(self, user_id: str, language: str | None) -> dict[str, Any]:
+        session_id, task_id = _session_id(), "task_" + secrets.token_hex(8)
+        self.store.add_session(session_id, task_id, user_id, language)
+        return {"task_id": task_id, "session_id": session_id}
+
+    def credits(self, user_id: str) -> dict[str, int]:
+        row = self.store.credits(user_id)
+        return {"available": row["credits"], "frozen": row["frozen"], "total": row["credits"] + row["frozen"]}
+
+    def state(self, session_id: str, user_id: str) -> dict[str, Any]:
+        row = self.session(session_id, user_id)
+        infos = [
+            {"file_id": u["file_id"], "filename": u["filename"], "file_type": u["file_type"], **u["info"]}
+            for u in self.store.uploads(session_id)
+            if u["file_type"] != "generated"
+        ]
+        draft = row["draft"]
+        canvas = None
+        if draft:
+            meta = draft.get("m") or {}
+            canvas = {"width": meta.get("width"), "height": meta.get("height"), "aspect": meta.get("aspect")}
+        return {
+            "session_id": session_id,
+            "task_id": row["task_id"],
+            "task_name": "project",
+            "state": {
+                "video_infos": infos,
+                "draft": draft,
+                "canvas_config": canvas,
+                "video_analyses": {},
+                "generated_media": row["generated_media"],
+            },
+        }
+
+    # -- generation ---------------------------------------------------------------------------------
+
+    def begin_generation(self, session: dict[str, Any], user_id: str, message: str) -> Channel:
+        """Check what must be checked before the stream opens, then start the work in the background."""
+        uploads = self.store.uploads(session["session_id"])
+        images = [u for u in uploads if u["file_type"] == "image"]
+        if not images:
+            raise ApiError(4001, "no image in this session: upload an image before asking for a clip")
+        cost = self.settings.edit_cost if session["draft"] else self.settings.generate_cost
+        if self.store.credits(user_id)["credits"] < cost or self.faults.out_of_credits(self):
+            raise ApiError(2001, "out of credits: register at https://nemovideo.com/register or top up")
+        channel = Channel()
+        self._spawn(self._generate(session, user_id, message, images[-1], uploads, cost, channel))
+        return channel
+
+    async def _generate(
+        self,
+        session: dict[str, Any],
+        user_id: str,
+        message: str,
+        image: dict[str, Any],
+        uploads: list[dict[str, Any]],
+        cost: int,
+        channel: Channel,
+    ) -> None:
+        session_id = session["session_id"]
+        generation = self.store.add_generation(session_id, message, image["info"].get("hash"))
+        try:
+            info = image["info"]
+            audio = [u for u in uploads if u["file_type"] == "audio"]
+            focus = await self._in_worker(worker.focus, image["path"])
+            try:
+                plan = director.direct(
+                    message,
+                    image_asset=image["file_id"],
+                    image_size=(int(info["width"]), int(info["height"])),
+                    audio_asset=audio[-1]["file_id"] if audio else None,
+                    saliency=focus,
+                    previous=session["draft"],
+                )
+            except director.InstructionRejected as exc:
+                channel.send(Event("error", text=str(exc), code=4000))
+                self.store.finish_generation(generation, "rejected")
+                return
+            silent = should_stay_silent(self.rng, self.settings.silent_ratio)
+            if not silent:
+                channel.send(Event("text", text=plan.texts[0] if plan.texts else "Working on it."))
+            draft = plan.draft
+            media: dict[str, Any] | None = None
+            video = _video_segment(draft)
+            previous_video = _video_segment(session["draft"]) if session["draft"] else None
+            for call in plan.tool_calls:
+                channel.send(Event("tool_call", name=call["name"], data=call.get("args") or {}))
+                if call["name"] == "generate_video" and video is not None and _needs_motion(video, previous_video):
+                    clip_id = "gen_" + secrets.token_hex(8)
+                    out = self.data_dir / "media" / f"{clip_id}.mp4"
+                    await self._with_heartbeats(channel, self._in_worker(worker.motion, image["path"], draft, str(out)))
+                    self.store.add_upload(clip_id, session_id, out.name, out, "generated", {"stage": "motion"})
+                    video["clip"] = clip_id
+                    media = {"id": clip_id, "type": "video", "url": f"{self.base_url}/files/{clip_id}.mp4"}
+                elif call["name"] == "generate_video" and video is not None and previous_video is not None:
+                    video["clip"] = previous_video.get("clip")
+                channel.send(Event("tool_result", name=call["name"], data={"status": "ok"}))
+            if not self.store.charge(user_id, cost):
+                channel.send(Event("error", text="out of credits", code=2001))
+                self.store.finish_generation(generation, "no-credits")
+                return
+            self.store.save_draft(session_id, draft, media)
+            if not silent:
+                for text in plan.texts[1:]:
+                    channel.send(Event("text", text=text))
+                channel.send(
+                    Event("text", text="Your clip is ready in the timeline. Click the Export button to download it.")
+                )
+            self.store.finish_generation(generation, "done")
+        except Exception as exc:  # the stream must carry the failure; the task has no one else to tell
+            logger.exception("generation failed in session %s", session_id)
+            channel.send(Event("error", text=f"generation failed: {type(exc).__name__}: {exc}"))
+            self.store.finish_generation(generation, "failed")
+        finally:
+            channel.close()
+
+    async def _with_heartbeats(self, channel: Channel, work: Any) -> Any:
+        task = asyncio.ensure_future(work)
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=self.settings.heartbeat_interval)
+            if done:
+                return task.result()
+            channel.send(Event("heartbeat"))
+
+    # -- renders ------------------------------------------------------------------------------------
+
+    def submit_render(self, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        render_id, session_id, draft = body.get("id"), body.get("sessionId"), body.get("draft")
+        if not isinstance(render_id, str) or not render_id or len(render_id) > 128:
+            raise ApiError(400, "id is required: a unique string such as render_<uuid>", 400, envelope="success")
+        if not isinstance(session_id, str):
+            raise ApiError(400, "sessionId is required", 400, envelope="success")
+        self.session(session_id, user_id)
+        if not isinstance(draft, dict) or _video_segment(draft) is None:
+            raise ApiError(400, "draft has no video segment: generate a clip first", 400, envelope="success")
+        known = {u["file_id"] for u in self.store.uploads(session_id)}
+        if missing := assets_of(draft) - known:
+            raise ApiError(400, f"draft refers to unknown assets: {sorted(missing)}", 400, envelope="success")
+        self.faults.before_export(self)
+        quality = self.settings.quality or str((body.get("output") or {}).get("quality") or "high")
+        if not self.store.add_render(render_id, session_id, user_id, draft, quality):
+            raise ApiError(409, f"duplicate render id {render_id}", 409, envelope="success")
+        self._spawn(self._run_render(render_id))
+        return {"id": render_id, "status": "pending", "progress": 5}
+
+    async def _run_render(self, render_id: str) -> None:
+        job = self.store.render(render_id)
+        assert job is not None
+        started = time.monotonic()
+        out = self.data_dir / "renders" / f"{render_id}.mp4"
+        assets = {
+            asset: row["path"] for asset in assets_of(job["draft"]) if (row := self.store.upload(asset)) is not None
+        }
+        try:
+            await self._in_worker(
+                worker.export, str(self.store.path), render_id, job["draft"], assets, str(out), job["quality"]
+            )
+            if self.settings.render_latency is not None:
+                await asyncio.sleep(max(0.0, self.settings.render_latency - (time.monotonic() - started)))
+            self.faults.after_render(self, render_id)
+            self.store.update_render(
+                render_id, status="completed", progress=100, output_path=str(out), completed_at=time.time()
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.warning("render %s failed: %s", render_id, exc)
+            self.store.update_render(render_id, status="failed", error=str(exc) or type(exc).__name__)
+
+    def render_status(self, render_id: str, user_id: str) -> dict[str, Any]:
+        job = self.store.render(render_id)
+        if job is None or job["user_id"] != user_id:
+            raise ApiError(404, f"render {render_id} not found", 404, envelope="success")
+        data: dict[str, Any] = {
+            "id": render_id,
+            "status": job["status"],
+            "progress": job["progress"],
+            "createdAt": int(job["created_at"] * 1000),
+        }
+        if job["status"] == "completed":
+            data["completedAt"] = int(job["completed_at"] * 1000)
+            if not self.faults.hide_url(render_id):
+                data["outputUrl"] = self.output_url(render_id)
+        if job["error"]:
+            data["error"] = job["error"]
+        return data
+
+    def output_url(self, render_id: str, ttl: float | None = None) -> str:
+        expires = int(time.time() + (self.settings.url_ttl if ttl is None else ttl))
+        return f"{self.base_url}/render-result/{render_id}.mp4?exp={expires}&sig={self.sign(render_id, expires)}"
+
+    def sign(self, render_id: str, expires: int) -> str:
+        return hmac.new(self.url_secret, f"{render_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def rendered_file(self, render_id: str, user_id: str | None = None) -> Path:
+        job = self.store.render(render_id)
+        if job is None or job["status"] != "completed" or (user_id is not None and job["user_id"] != user_id):
+            raise ApiError(404, f"render {render_id} has no finished output", 404, envelope="success")
+        return Path(job["output_path"])
+
+    def metrics(self) -> dict[str, Any]:
+        renders = Counter(r["status"] for r in self.store.renders_in("pending", "processing", "completed", "failed"))
+        return {
+            "requests": dict(sorted(self.requests.items())),
+            "generations": self.store.generation_counts(),
+            "renders": dict(renders),
+        }
+
+
+def _video_segment(draft: dict[str, Any] | None) -> dict[str, Any] | None:
+    for track in (draft or {}).get("t") or []:
+        if track.get("tt") == 0 and track.get("sg"):
+            segment: dict[str, Any] = track["sg"][0]
+            return segment
+    return None
+
+
+def _needs_motion(video: dict[str, Any], previous: dict[str, Any] | None) -> bool:
+    """Stage 1 re-renders only when the picture's motion changed, not for a title or music edit."""
+    if previous is None or not previous.get("clip"):
+        return True
+    strip = lambda seg: {k: v for k, v in seg.items() if k != "clip"}  # noqa: E731
+    return strip(video) != strip(previous)

@@ -1,0 +1,111 @@
+"""Start or reuse the embedded backend, as Prefect starts its temporary server.
+
+`api_url="local"` resolves here: a server already listening for the data folder (a foreground
+`prefect-nemo local-server`, or one this process started) is reused; otherwise one is started in a
+subprocess on 127.0.0.1. A server we start watches our pid and exits when we do: nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from prefect_nemo.local.settings import LocalSettings
+
+__all__ = ["LocalServer", "ensure_local_server", "read_server_file"]
+
+_started: dict[Path, LocalServer] = {}
+_lock = threading.Lock()
+
+
+def read_server_file(data_dir: Path) -> dict[str, object] | None:
+    try:
+        info = json.loads((data_dir / "server.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def _healthy(url: str, data_dir: Path) -> bool:
+    try:
+        answer = httpx.get(f"{url}/local/health", timeout=2).json()
+    except (httpx.HTTPError, ValueError):
+        return False
+    return bool(answer.get("ok")) and Path(str(answer.get("data_dir"))).resolve() == data_dir.resolve()
+
+
+class LocalServer:
+    """A backend subprocess this process owns."""
+
+    def __init__(self, settings: LocalSettings, *, startup_timeout: float = 60.0) -> None:
+        self.settings = settings
+        self.data_dir = settings.data_dir
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "server.json").unlink(missing_ok=True)
+        env = {
+            **os.environ,
+            **{f"NEMO_LOCAL_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None},
+        }
+        self.log_path = self.data_dir / "server.log"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "prefect_nemo.local", "--parent-pid", str(os.getpid())],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + startup_timeout
+        while time.monotonic() < deadline:
+            info = read_server_file(self.data_dir)
+            if info and info.get("pid") == self.process.pid:
+                self.url = str(info["url"])
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        tail = self.log_path.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"the embedded NemoVideo backend did not start (log {self.log_path}):\n{tail}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def ensure_local_server(settings: LocalSettings | None = None) -> str:
+    """The URL of an embedded backend for the data folder, starting one if none answers."""
+    settings = settings or LocalSettings()
+    data_dir = settings.data_dir.expanduser().resolve()
+    settings = settings.model_copy(update={"data_dir": data_dir})
+    with _lock:
+        mine = _started.get(data_dir)
+        if mine and mine.process.poll() is None:
+            return mine.url
+        info = read_server_file(data_dir)
+        if info and _healthy(str(info["url"]), data_dir):
+            return str(info["url"])
+        server = LocalServer(settings)
+        _started[data_dir] = server
+        if len(_started) == 1:
+            atexit.register(_stop_all)
+        return server.url
+
+
+def _stop_all() -> None:
+    for server in _started.values():
+        server.stop()
+    _started.clear()

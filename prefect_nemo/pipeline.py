@@ -1,0 +1,223 @@
+"""The path of one image (DESIGN.md): pre-flight, cache, session, upload, generate, export, wait,
+download, verify - each step a task, each costly step recorded in the ledger before it is taken."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prefect_nemo import tasks
+from prefect_nemo.credentials import NemoCredentials
+from prefect_nemo.errors import NemoDownloadError, NemoRenderFailed, NemoSessionNotFound, NemoTimeout
+from prefect_nemo.ledger import ClipRecord, Ledger, clip_key
+from prefect_nemo.media import PreparedImage, preflight, probe, sha256_file
+from prefect_nemo.models import ClipResult, ClipSpec, RenderJob
+from prefect_nemo.polling import Deadline
+
+__all__ = ["ClipJob", "make_clip", "translate_gui_text"]
+
+_GUI_PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"\b(click|press|tap|hit)\b[^.!?]*\bexport\b[^.!?]*[.!?]?|导出", re.I),
+        "prefect-nemo exports it next.",
+    ),
+    (
+        re.compile(r"\b(open|check)\b[^.!?]*\b(panel|timeline|tab)\b[^.!?]*[.!?]?|打开", re.I),
+        "(session state queried.)",
+    ),
+    (re.compile(r"\b(drag|drop)\b[^.!?]*[.!?]?|拖拽", re.I), "(edits are sent as instructions.)"),
+    (re.compile(r"\b(click|press|tap)\b[^.!?]*[.!?]?|点击", re.I), "(done through the API.)"),
+    (re.compile(r"\bpreview in (the )?timeline\b", re.I), "see the track summary"),
+]
+
+
+def translate_gui_text(text: str) -> str:
+    """Rewrite phrases that assume a GUI into the API step that follows (the seed's translation table)."""
+    for pattern, replacement in _GUI_PHRASES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@dataclass
+class ClipJob:
+    """Everything one clip needs, picklable so it can travel to a Dask or Ray worker."""
+
+    image: Path
+    spec: ClipSpec
+    credentials: NemoCredentials
+    out_dir: Path
+    ledger_path: Path
+    refresh: bool = False
+    timeout: float = 900.0
+    session_id: str | None = None
+    cache_expiration: float | None = None
+    work_dir: Path = field(default_factory=lambda: Path(".nemo-work"))
+
+
+def _render_id() -> str:
+    return f"render_{uuid.uuid4().hex}"
+
+
+def _valid_cached(record: ClipRecord) -> ClipResult | None:
+    """A cached clip counts only if its MP4 is still there, whole."""
+    result = record.result
+    if result is None or not result.path.is_file() or result.path.stat().st_size != result.size_bytes:
+        return None
+    return result.model_copy(update={"cached": True})
+
+
+async def make_clip(job: ClipJob, *, logger: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> ClipResult:
+    """Turn one image into a verified MP4, resuming whatever an earlier run already paid for."""
+    prepared = preflight(job.image, job.work_dir)
+    for note in prepared.warnings:
+        logger.warning(note)
+    credentials = job.credentials
+    api_url = credentials.resolved_url()
+    key = clip_key(prepared.sha256, job.spec.normalized(), api_url if not credentials.is_local else "local")
+    ledger = Ledger(job.ledger_path, expire_after=job.cache_expiration)
+    record = ledger.get(key)
+    if job.refresh:
+        record = ClipRecord(key, session_id=record.session_id, task_id=record.task_id, uploaded=record.uploaded)
+    elif cached := _valid_cached(record):
+        logger.info("cached: %s -> %s", job.image.name, cached.path)
+        return cached
+    elif record.result is not None:
+        logger.warning("the cached clip %s is gone; rendering it again", record.result.path)
+        record = ClipRecord(key, session_id=record.session_id, task_id=record.task_id, uploaded=record.uploaded)
+    deadline = Deadline(job.timeout)
+    started = time.monotonic()
+    for attempt in range(2):
+        try:
+            return await _run(job, prepared, record, ledger, deadline, started, logger)
+        except NemoSessionNotFound:
+            if attempt:
+                raise
+            logger.warning("session %s is gone (1002); starting a new session", record.session_id)
+            record = ClipRecord(key)
+            ledger.save(record)
+    raise AssertionError("unreachable")
+
+
+async def _run(
+    job: ClipJob,
+    prepared: PreparedImage,
+    record: ClipRecord,
+    ledger: Ledger,
+    deadline: Deadline,
+    started: float,
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
+) -> ClipResult:
+    credentials = job.credentials
+    if record.session_id is None:
+        if job.session_id:
+            record.session_id = job.session_id
+        else:
+            session = await tasks.create_session(credentials)
+            record.session_id, record.task_id = session.session_id, session.task_id
+        ledger.save(record)
+    session_id = record.session_id
+    if not record.uploaded:
+        await tasks.upload_image(credentials, session_id, prepared.upload_path)
+        record.uploaded = True
+        ledger.save(record)
+    if not record.generated:
+        if record.generate_sent:
+            # An earlier run sent the instruction and stopped before the draft was ready: never re-send,
+            # wait for the draft the backend is (or was) making.
+            logger.info("instruction for %s was already sent; waiting for its draft", job.image.name)
+            async with credentials.get_client() as client:
+                state = await client.wait_for_draft(session_id, deadline=deadline)
+            record.draft = state.draft
+        else:
+            record.generate_sent = True
+            ledger.save(record)
+            generated = await tasks.generate_clip(
+                credentials, session_id, job.spec.message(), timeout=deadline.remaining
+            )
+            record.texts = [translate_gui_text(t) for t in generated.texts]
+            for text in record.texts:
+                logger.info("NemoVideo: %s", text)
+            record.draft = generated.draft
+        record.generated = True
+        ledger.save(record)
+    assert record.draft is not None
+    job_status = await _export_and_wait(job, record, ledger, deadline, logger)
+    dest = job.out_dir / f"{_safe_stem(job.image)}-{record.key[:10]}.mp4"
+    await tasks.download_clip(credentials, job_status, dest)
+    try:
+        info = probe(dest)
+    except ValueError as exc:
+        dest.unlink(missing_ok=True)
+        raise NemoDownloadError(job_status.id, str(exc)) from exc
+    result = ClipResult(
+        path=dest.resolve(),
+        sha256=sha256_file(dest),
+        size_bytes=dest.stat().st_size,
+        duration=info.duration,
+        width=info.width,
+        height=info.height,
+        fps=info.fps,
+        codec=info.codec,
+        render_id=job_status.id,
+        session_id=session_id,
+        source_image=str(job.image),
+        image_sha256=prepared.sha256,
+        instruction=job.spec.message(),
+        texts=record.texts,
+        render_seconds=round(time.monotonic() - started, 2),
+        warnings=prepared.warnings,
+        workspace_url=await _workspace_link(credentials, record),
+    )
+    record.result = result
+    ledger.save(record)
+    return result
+
+
+async def _export_and_wait(
+    job: ClipJob,
+    record: ClipRecord,
+    ledger: Ledger,
+    deadline: Deadline,
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
+) -> RenderJob:
+    """Export under a recorded id, resume it if one exists; one new id after a failed render."""
+    assert record.session_id is not None and record.draft is not None
+    while True:
+        if record.render_id is None:
+            record.render_id = _render_id()
+            record.render_attempts += 1
+            ledger.save(record)  # recorded before submitting, so a crash resumes instead of re-submitting
+            await tasks.export_clip(
+                job.credentials, record.session_id, record.draft, record.render_id, job.spec.quality
+            )
+        else:
+            logger.info("resuming render %s", record.render_id)
+        try:
+            if deadline.expired:
+                raise NemoTimeout(f"render {record.render_id}", deadline.elapsed)
+            return await tasks.wait_for_render(job.credentials, record.render_id, timeout=deadline.remaining)
+        except NemoRenderFailed as exc:
+            if record.render_attempts >= 2:
+                raise
+            logger.warning("%s; retrying once with a new render id", exc)
+            record.render_id = None
+            ledger.save(record)
+
+
+async def _workspace_link(credentials: NemoCredentials, record: ClipRecord) -> str | None:
+    if not (record.task_id and record.session_id):
+        return None
+    try:
+        async with credentials.get_client() as client:
+            return await client.claim_link(record.task_id, record.session_id)
+    except Exception:  # a missing link must never fail a paid clip
+        return None
+
+
+def _safe_stem(path: Path) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem.encode("ascii", "ignore").decode()).strip("-.")
+    return (stem or "clip")[:60]

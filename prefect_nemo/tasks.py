@@ -1,0 +1,173 @@
+"""Prefect tasks, one per NemoVideo step: thin wrappers over `NemoClient`.
+
+Every task takes the credentials Block (never a client, never a raw token) so it stays picklable for
+Dask or Ray workers, and returns a small model. Retries follow the contract's idempotency table:
+idempotent steps retry transient failures; `generate` never retries (a second send is a second charge);
+`export` is re-submitted only under the same render id. Tasks are not cached by Prefect: the clip
+ledger (`prefect_nemo.ledger`) decides what is already done, by content.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import State
+from prefect.tasks import exponential_backoff
+
+from prefect_nemo.credentials import NemoCredentials
+from prefect_nemo.errors import NemoError
+from prefect_nemo.models import Credits, GenerateResult, RenderJob, Session, SessionState, TokenInfo, UploadedFile
+from prefect_nemo.polling import Deadline
+
+__all__ = [
+    "acquire_token",
+    "create_session",
+    "download_clip",
+    "export_clip",
+    "generate_clip",
+    "get_credits",
+    "get_state",
+    "retry_transient",
+    "upload_image",
+    "wait_for_render",
+]
+
+
+def retry_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry only failures that another attempt can fix (transport errors, 429, 5xx); never 4xx."""
+    try:
+        state.result()
+    except NemoError as exc:
+        return exc.retryable
+    except Exception:
+        return False
+    return False
+
+
+_transient: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=2),
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": retry_transient,
+    "cache_policy": NO_CACHE,
+}
+
+
+@task(name="nemo-acquire-token", cache_policy=NO_CACHE)
+async def acquire_token(credentials: NemoCredentials) -> TokenInfo:
+    """Acquire an anonymous starter token (or check the configured one) and keep it out of the result.
+
+    Example:
+        ```python
+        info = await acquire_token(NemoCredentials())
+        print(info.credits)
+        ```
+    """
+    async with credentials.get_client() as client:
+        if credentials.token is None:
+            return await client.acquire_token()
+        balance = await client.credits()
+        return TokenInfo(credits=balance.available, client_id=client.client_id)
+
+
+@task(name="nemo-create-session", **_transient)
+async def create_session(credentials: NemoCredentials, language: str = "en") -> Session:
+    """Start an editing session: one per clip, so clips render in parallel.
+
+    Example:
+        ```python
+        session = await create_session(NemoCredentials())
+        ```
+    """
+    async with credentials.get_client() as client:
+        return await client.create_session(language)
+
+
+@task(name="nemo-upload-image", **_transient)
+async def upload_image(credentials: NemoCredentials, session_id: str, image: Path) -> UploadedFile:
+    """Upload one image to a session, streamed from disk (safe to repeat).
+
+    Example:
+        ```python
+        uploaded = await upload_image(credentials, session.session_id, Path("shoe.png"))
+        ```
+    """
+    async with credentials.get_client() as client:
+        return await client.upload_file(session_id, Path(image))
+
+
+@task(name="nemo-generate", retries=0, cache_policy=NO_CACHE)
+async def generate_clip(
+    credentials: NemoCredentials, session_id: str, instruction: str, baseline: str | None = None, timeout: float = 900
+) -> GenerateResult:
+    """Send the instruction once and wait until the session's draft reflects it.
+
+    Never retried: a second send is a second charge. Silent or dropped streams are recovered by
+    polling the session state.
+
+    Example:
+        ```python
+        result = await generate_clip(credentials, session.session_id, "5-second slow push-in, 9:16")
+        ```
+    """
+    async with credentials.get_client() as client:
+        return await client.generate(session_id, instruction, baseline=baseline, deadline=Deadline(timeout))
+
+
+@task(name="nemo-export", **_transient)
+async def export_clip(
+    credentials: NemoCredentials, session_id: str, draft: dict[str, Any], render_id: str, quality: str = "high"
+) -> RenderJob:
+    """Submit the draft for rendering under a caller-chosen id (record it first; a retry reuses it).
+
+    Example:
+        ```python
+        job = await export_clip(credentials, session.session_id, result.draft, "render_1234")
+        ```
+    """
+    async with credentials.get_client() as client:
+        return await client.submit_render(session_id, draft, render_id, quality=quality)
+
+
+@task(name="nemo-wait-for-render", cache_policy=NO_CACHE)  # a poll must always ask the backend
+async def wait_for_render(credentials: NemoCredentials, render_id: str, timeout: float = 900) -> RenderJob:
+    """Poll a render with capped, jittered backoff until it completes; raises typed errors naming the id.
+
+    Example:
+        ```python
+        job = await wait_for_render(credentials, "render_1234", timeout=600)
+        ```
+    """
+    async with credentials.get_client() as client:
+        return await client.wait_for_render(render_id, deadline=Deadline(timeout))
+
+
+@task(name="nemo-download-clip", **_transient)
+async def download_clip(credentials: NemoCredentials, job: RenderJob, dest: Path) -> Path:
+    """Download a finished render to `dest` atomically (temp file, fsync, rename).
+
+    Example:
+        ```python
+        path = await download_clip(credentials, job, Path("clips/shoe.mp4"))
+        ```
+    """
+    async with credentials.get_client() as client:
+        return await client.download(job, Path(dest))
+
+
+@task(name="nemo-credits", **_transient)
+async def get_credits(credentials: NemoCredentials) -> Credits:
+    """The account's credit balance."""
+    async with credentials.get_client() as client:
+        return await client.credits()
+
+
+@task(name="nemo-session-state", **_transient)
+async def get_state(credentials: NemoCredentials, session_id: str) -> SessionState:
+    """The session's current timeline."""
+    async with credentials.get_client() as client:
+        return await client.state(session_id)

@@ -1,0 +1,101 @@
+"""Test environment: everything under one temp folder, no telemetry, real servers on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+_ROOT = Path(tempfile.mkdtemp(prefix="prefect-nemo-tests-"))
+os.environ.update(
+    {
+        "PREFECT_HOME": str(_ROOT / "prefect"),
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+        "PREFECT_API_SERVICES_TRIGGERS_ENABLED": "false",
+        "NEMO_HOME": str(_ROOT / "nemo"),
+        "XDG_CONFIG_HOME": str(_ROOT / "config"),
+        "NEMO_OUTPUT_DIR": str(_ROOT / "clips"),
+        "NEMO_LOCAL_DATA_DIR": str(_ROOT / "local"),
+        "NEMO_LOCAL_QUALITY": "draft",
+        "NEMO_LOCAL_HEARTBEAT_INTERVAL": "0.2",
+        "NEMO_LOCAL_TOKENS_PER_IP": "100000",
+    }
+)
+for name in ("PREFECT_API_URL", "PREFECT_API_KEY", "NEMO_API_URL", "NEMO_TOKEN", "NEMO_CLIENT_ID"):
+    os.environ.pop(name, None)
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from prefect_nemo.client import NemoClient  # noqa: E402
+from prefect_nemo.identity import TokenStore  # noqa: E402
+from prefect_nemo.local.launcher import LocalServer  # noqa: E402
+from prefect_nemo.local.settings import LocalSettings  # noqa: E402
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_ROOT, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def test_root() -> Path:
+    return _ROOT
+
+
+@pytest.fixture(scope="session")
+def local_server() -> Iterator[LocalServer]:
+    """The shared embedded backend (also what `api_url="local"` finds through its server file)."""
+    server = LocalServer(LocalSettings())
+    yield server
+    server.stop()
+
+
+ServerFactory = Callable[..., LocalServer]
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[ServerFactory]:
+    """Start extra backends with their own settings (dialect, envelope, faults); stopped after the test."""
+    started: list[LocalServer] = []
+
+    def start(**overrides: Any) -> LocalServer:
+        settings = LocalSettings(data_dir=tmp_path / f"server-{len(started)}", **overrides)
+        server = LocalServer(settings)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+async def client(local_server: LocalServer, tmp_path: Path) -> AsyncIterator[NemoClient]:
+    async with NemoClient(local_server.url, token_store=TokenStore(tmp_path / "tokens.json")) as c:
+        yield c
+
+
+def write_image(path: Path, size: tuple[int, int] = (640, 480), mode: str = "RGB", **save: Any) -> Path:
+    """A textured test image: gradients plus a bright square, so motion and focus have something to find."""
+    width, height = size
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack([(x * 255 // max(1, width - 1)), (y * 255 // max(1, height - 1)), ((x + y) % 64) * 4], axis=-1)
+    pixels = base.astype(np.uint8)
+    pixels[height // 3 : height // 2, width // 2 : width * 2 // 3] = 255
+    image = Image.fromarray(pixels, "RGB")
+    if mode != "RGB":
+        image = image.convert(mode)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, **save)
+    return path
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    return write_image(tmp_path / "product.png")
