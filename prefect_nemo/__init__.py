@@ -26,7 +26,7 @@ from prefect_nemo.errors import (
     NemoTransportError,
     NemoUnsupportedFile,
 )
-from prefect_nemo.flows import batch_image_to_video, convert_image, image_to_video
+from prefect_nemo.flows import batch_image_to_video, convert_folder, convert_image, image_to_video, refine_clip
 from prefect_nemo.models import ClipResult, ClipSpec, Credits, GenerateResult, RenderJob, RenderStatus, Session
 from prefect_nemo.settings import NemoSettings
 from prefect_nemo.tasks import (
@@ -74,6 +74,7 @@ __all__ = [
     "__version__",
     "acquire_token",
     "batch_image_to_video",
+    "convert_folder",
     "convert_image",
     "create_session",
     "download_clip",
@@ -82,6 +83,7 @@ __all__ = [
     "get_credits",
     "get_state",
     "image_to_video",
+    "refine_clip",
     "upload_image",
     "wait_for_render",
 ]

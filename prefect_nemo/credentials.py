@@ -44,7 +44,7 @@ class NemoCredentials(CredentialsBlock):
 
     _block_type_name = "NemoVideo Credentials"
     _block_type_slug = "nemo-credentials"
-    _logo_url = "https://raw.githubusercontent.com/PrefectHQ/prefect/main/docs/images/logos/prefect-logo-mark.png"
+    _logo_url = "https://raw.githubusercontent.com/PrefectHQ/prefect/main/docs/images/logos/prefect-logo-mark.png"  # type: ignore[assignment]
     _documentation_url = "https://github.com/prefect-nemo/prefect-nemo#readme"  # type: ignore[assignment]
     _description = "Which NemoVideo backend to call (the embedded local one or the cloud) and its token."
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -21,9 +22,11 @@ from prefect_nemo.credentials import NemoCredentials
 from prefect_nemo.errors import NemoError, NemoInputError, NemoOutOfCredits
 from prefect_nemo.models import ClipResult, ClipSpec
 from prefect_nemo.pipeline import ClipJob, make_clip
+from prefect_nemo.progress import report
 from prefect_nemo.settings import NemoSettings
+from prefect_nemo.sources import images_in_folder, read_manifest
 
-__all__ = ["BatchResult", "batch_image_to_video", "convert_image", "image_to_video"]
+__all__ = ["BatchResult", "batch_image_to_video", "convert_folder", "convert_image", "image_to_video", "refine_clip"]
 
 
 def _job(
@@ -97,6 +100,36 @@ async def image_to_video(
     result = await make_clip(job, logger=logger)
     await clip_artifacts(result)
     logger.info("clip ready: %s (%s, %.2f s)", result.path, result.resolution, result.duration)
+    return result
+
+
+@flow(name="refine-clip", log_prints=True)
+async def refine_clip(
+    clip: ClipResult,
+    instruction: str,
+    out_dir: str | Path | None = None,
+    credentials: NemoCredentials | None = None,
+    timeout: float | None = None,
+) -> ClipResult:
+    """Send a follow-up instruction to a clip's session ("make the title bigger", "slower zoom") and
+    render a new version; earlier versions stay on disk, each with its own result and artifact.
+
+    Example:
+        ```python
+        from prefect_nemo import image_to_video, refine_clip
+
+        first = image_to_video("shoe.png", "5-second push-in, title 'Spring Sale'")
+        second = refine_clip(first, "make the title bigger")
+        print(second.version, second.path)
+        ```
+    """
+    spec = ClipSpec(prompt=instruction, quality="high")
+    job = _job(clip.source_image, spec, credentials, out_dir or clip.path.parent, False, timeout)
+    job.refine_of = clip
+    logger = get_run_logger()
+    result = await make_clip(job, logger=logger)
+    await clip_artifacts(result)
+    logger.info("version %d ready: %s", result.version, result.path)
     return result
 
 
@@ -202,11 +235,14 @@ async def batch_image_to_video(
                 if item.result.cached:
                     spent -= 1
             except NemoOutOfCredits as exc:
+                report(item.image, "failed")
                 stop.set()
                 item.status, item.error = "failed", f"out of credits: {exc}"
             except NemoError as exc:
+                report(item.image, "failed")
                 item.status, item.error = "failed", str(exc)
             except Exception as exc:  # a bug in one clip must not sink the batch; name it, keep going
+                report(item.image, "failed")
                 item.status, item.error = "failed", f"{type(exc).__name__}: {exc}"
             if item.error:
                 logger.error("%s: %s", Path(item.image).name, item.error)
@@ -227,7 +263,7 @@ async def _run_one(job: ClipJob) -> ClipResult:
     if runner is None or isinstance(runner, ThreadPoolTaskRunner):
         return await convert_image(job)
     future = convert_image.submit(job)
-    return await asyncio.to_thread(future.result)
+    return cast(ClipResult, await asyncio.to_thread(future.result))
 
 
 async def _budget(credentials: NemoCredentials, max_credits: int | None, count: int, logger: object) -> int | None:
@@ -251,3 +287,48 @@ async def _budget(credentials: NemoCredentials, max_credits: int | None, count: 
 def _run_name() -> str:
     context = FlowRunContext.get()
     return context.flow_run.name if context and context.flow_run else "local"
+
+
+@flow(name="convert-folder", log_prints=True)
+async def convert_folder(
+    folder: str | None = None,
+    manifest: str | None = None,
+    prompt: str = "5-second slow push-in",
+    max_concurrency: int = 4,
+    out_dir: str | None = None,
+    quality: str = "high",
+    max_credits: int | None = None,
+    credentials: NemoCredentials | None = None,
+) -> list[BatchItem]:
+    """Convert every image in a folder, or every row of a manifest (CSV or JSONL of image + prompt).
+
+    Scheduled nightly, only new images cost anything: clips already made come from the cache.
+
+    Example:
+        ```python
+        from prefect_nemo.flows import convert_folder
+
+        convert_folder(folder="photos/new", prompt="5-second push-in, 9:16")
+        ```
+    """
+    if bool(folder) == bool(manifest):
+        raise NemoInputError("folder/manifest", "give exactly one of folder or manifest")
+    if manifest:
+        rows = read_manifest(Path(manifest))
+        images: list[str | Path] = [r.image for r in rows]
+        prompts: str | list[str] = [r.prompt or prompt for r in rows]
+    else:
+        images = list(images_in_folder(Path(str(folder))))
+        prompts = prompt
+    if not images:
+        get_run_logger().info("no images to convert")
+        return []
+    return await batch_image_to_video(
+        images,
+        prompts,
+        max_concurrency=max_concurrency,
+        out_dir=out_dir,
+        quality=quality,
+        max_credits=max_credits,
+        credentials=credentials,
+    )

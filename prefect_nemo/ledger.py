@@ -36,6 +36,7 @@ class ClipRecord:
     session_id: str | None = None
     task_id: str | None = None
     uploaded: bool = False
+    baseline: str | None = None
     generate_sent: bool = False
     generated: bool = False
     draft: dict[str, Any] | None = None

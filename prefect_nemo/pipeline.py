@@ -17,6 +17,7 @@ from prefect_nemo.ledger import ClipRecord, Ledger, clip_key
 from prefect_nemo.media import PreparedImage, preflight, probe, sha256_file
 from prefect_nemo.models import ClipResult, ClipSpec, RenderJob
 from prefect_nemo.polling import Deadline
+from prefect_nemo.progress import report
 
 __all__ = ["ClipJob", "make_clip", "translate_gui_text"]
 
@@ -56,6 +57,12 @@ class ClipJob:
     session_id: str | None = None
     cache_expiration: float | None = None
     work_dir: Path = field(default_factory=lambda: Path(".nemo-work"))
+    refine_of: ClipResult | None = None
+    """Set for a refinement: a follow-up instruction in this clip's session, rendered as a new version."""
+
+    @property
+    def version(self) -> int:
+        return self.refine_of.version + 1 if self.refine_of else 1
 
 
 def _render_id() -> str:
@@ -72,22 +79,35 @@ def _valid_cached(record: ClipRecord) -> ClipResult | None:
 
 async def make_clip(job: ClipJob, *, logger: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> ClipResult:
     """Turn one image into a verified MP4, resuming whatever an earlier run already paid for."""
-    prepared = preflight(job.image, job.work_dir)
+    name = str(job.image)
+    report(name, "preflight")
+    request = job.spec.normalized()
+    if job.refine_of:
+        # The image is already in the clip's session; the source file need not exist any more.
+        source = job.refine_of
+        prepared = PreparedImage(job.image, job.image, source.image_sha256, source.width, source.height)
+        request["refine_of"] = source.sha256
+    else:
+        prepared = preflight(job.image, job.work_dir)
     for note in prepared.warnings:
         logger.warning(note)
     credentials = job.credentials
     api_url = credentials.resolved_url()
-    key = clip_key(prepared.sha256, job.spec.normalized(), api_url if not credentials.is_local else "local")
+    key = clip_key(prepared.sha256, request, api_url if not credentials.is_local else "local")
     ledger = Ledger(job.ledger_path, expire_after=job.cache_expiration)
     record = ledger.get(key)
+    if job.refine_of and record.session_id is None:
+        record.session_id, record.uploaded = job.refine_of.session_id, True
     if job.refresh:
         record = ClipRecord(key, session_id=record.session_id, task_id=record.task_id, uploaded=record.uploaded)
     elif cached := _valid_cached(record):
         logger.info("cached: %s -> %s", job.image.name, cached.path)
+        report(name, "cached", 1.0)
         return cached
     elif record.result is not None:
-        logger.warning("the cached clip %s is gone; rendering it again", record.result.path)
-        record = ClipRecord(key, session_id=record.session_id, task_id=record.task_id, uploaded=record.uploaded)
+        # The paid generation is still in the session: export it again (exports cost no credits).
+        logger.warning("the cached clip %s is gone; exporting it again", record.result.path)
+        record.result, record.render_id, record.render_attempts = None, None, 0
     deadline = Deadline(job.timeout)
     started = time.monotonic()
     for attempt in range(2):
@@ -112,6 +132,8 @@ async def _run(
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
 ) -> ClipResult:
     credentials = job.credentials
+    name = str(job.image)
+    report(name, "session")
     if record.session_id is None:
         if job.session_id:
             record.session_id = job.session_id
@@ -121,22 +143,27 @@ async def _run(
         ledger.save(record)
     session_id = record.session_id
     if not record.uploaded:
+        report(name, "upload")
         await tasks.upload_image(credentials, session_id, prepared.upload_path)
         record.uploaded = True
         ledger.save(record)
     if not record.generated:
+        report(name, "generate")
         if record.generate_sent:
             # An earlier run sent the instruction and stopped before the draft was ready: never re-send,
             # wait for the draft the backend is (or was) making.
             logger.info("instruction for %s was already sent; waiting for its draft", job.image.name)
             async with credentials.get_client() as client:
-                state = await client.wait_for_draft(session_id, deadline=deadline)
+                state = await client.wait_for_draft(session_id, baseline=record.baseline, deadline=deadline)
             record.draft = state.draft
         else:
+            if job.refine_of or job.session_id:
+                # The session already has a draft: the new one must differ from it.
+                record.baseline = (await tasks.get_state(credentials, session_id)).fingerprint
             record.generate_sent = True
             ledger.save(record)
             generated = await tasks.generate_clip(
-                credentials, session_id, job.spec.message(), timeout=deadline.remaining
+                credentials, session_id, job.spec.message(), baseline=record.baseline, timeout=deadline.remaining
             )
             record.texts = [translate_gui_text(t) for t in generated.texts]
             for text in record.texts:
@@ -146,8 +173,9 @@ async def _run(
         ledger.save(record)
     assert record.draft is not None
     job_status = await _export_and_wait(job, record, ledger, deadline, logger)
-    dest = job.out_dir / f"{_safe_stem(job.image)}-{record.key[:10]}.mp4"
-    await tasks.download_clip(credentials, job_status, dest)
+    version = f"-v{job.version}" if job.version > 1 else ""
+    dest = job.out_dir / f"{_safe_stem(job.image)}-{record.key[:10]}{version}.mp4"
+    await tasks.download_clip(credentials, job_status, dest, progress_key=name)
     try:
         info = probe(dest)
     except ValueError as exc:
@@ -171,9 +199,11 @@ async def _run(
         render_seconds=round(time.monotonic() - started, 2),
         warnings=prepared.warnings,
         workspace_url=await _workspace_link(credentials, record),
+        version=job.version,
     )
     record.result = result
     ledger.save(record)
+    report(name, "done", 1.0)
     return result
 
 
@@ -199,7 +229,10 @@ async def _export_and_wait(
         try:
             if deadline.expired:
                 raise NemoTimeout(f"render {record.render_id}", deadline.elapsed)
-            return await tasks.wait_for_render(job.credentials, record.render_id, timeout=deadline.remaining)
+            report(str(job.image), "render")
+            return await tasks.wait_for_render(
+                job.credentials, record.render_id, timeout=deadline.remaining, progress_key=str(job.image)
+            )
         except NemoRenderFailed as exc:
             if record.render_attempts >= 2:
                 raise

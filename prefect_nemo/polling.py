@@ -23,6 +23,7 @@ class Backoff:
     cap: float = 15.0
     jitter: float = 0.2
     floor: float = 0.25
+    eta_floor: float = 1.0  # near a projected finish, poll about once a second, not faster
 
     def delay(self, attempt: int) -> float:
         base = min(self.cap, self.initial * self.factor**attempt)
@@ -33,7 +34,7 @@ class Backoff:
         delay = self.delay(attempt)
         if 0 < progress < 100 and elapsed > 0:
             remaining = elapsed * (100 - progress) / progress
-            delay = min(delay, remaining + self.floor)
+            delay = min(delay, max(self.eta_floor, remaining))
         return max(self.floor, delay)
 
 

@@ -14,14 +14,14 @@ from typing import Any
 
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import TaskRun
-from prefect.states import State
+from prefect.client.schemas.objects import State, TaskRun
 from prefect.tasks import exponential_backoff
 
 from prefect_nemo.credentials import NemoCredentials
 from prefect_nemo.errors import NemoError
 from prefect_nemo.models import Credits, GenerateResult, RenderJob, Session, SessionState, TokenInfo, UploadedFile
 from prefect_nemo.polling import Deadline
+from prefect_nemo.progress import report
 
 __all__ = [
     "acquire_token",
@@ -134,7 +134,9 @@ async def export_clip(
 
 
 @task(name="nemo-wait-for-render", cache_policy=NO_CACHE)  # a poll must always ask the backend
-async def wait_for_render(credentials: NemoCredentials, render_id: str, timeout: float = 900) -> RenderJob:
+async def wait_for_render(
+    credentials: NemoCredentials, render_id: str, timeout: float = 900, progress_key: str | None = None
+) -> RenderJob:
     """Poll a render with capped, jittered backoff until it completes; raises typed errors naming the id.
 
     Example:
@@ -143,11 +145,14 @@ async def wait_for_render(credentials: NemoCredentials, render_id: str, timeout:
         ```
     """
     async with credentials.get_client() as client:
-        return await client.wait_for_render(render_id, deadline=Deadline(timeout))
+        on_progress = (lambda job: report(progress_key, "render", job.progress / 100)) if progress_key else None
+        return await client.wait_for_render(render_id, deadline=Deadline(timeout), on_progress=on_progress)
 
 
 @task(name="nemo-download-clip", **_transient)
-async def download_clip(credentials: NemoCredentials, job: RenderJob, dest: Path) -> Path:
+async def download_clip(
+    credentials: NemoCredentials, job: RenderJob, dest: Path, progress_key: str | None = None
+) -> Path:
     """Download a finished render to `dest` atomically (temp file, fsync, rename).
 
     Example:
@@ -156,7 +161,12 @@ async def download_clip(credentials: NemoCredentials, job: RenderJob, dest: Path
         ```
     """
     async with credentials.get_client() as client:
-        return await client.download(job, Path(dest))
+        on_progress = (
+            (lambda got, total: report(progress_key, "download", got / total if total else 0.0))
+            if progress_key
+            else None
+        )
+        return await client.download(job, Path(dest), on_progress=on_progress)
 
 
 @task(name="nemo-credits", **_transient)

@@ -49,6 +49,15 @@ def test_root() -> Path:
 
 
 @pytest.fixture(scope="session")
+def harness() -> Iterator[None]:
+    """Prefect's test API server, started once for the whole session (it takes ~10 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
 def local_server() -> Iterator[LocalServer]:
     """The shared embedded backend (also what `api_url="local"` finds through its server file)."""
     server = LocalServer(LocalSettings())

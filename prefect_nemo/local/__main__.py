@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 from prefect_nemo.local.server import serve
 from prefect_nemo.local.settings import LocalSettings
@@ -48,7 +49,7 @@ async def run(settings: LocalSettings, parent_pid: int | None = None, announce: 
             print(f"NemoVideo-compatible backend listening on {url} (data: {settings.data_dir})", flush=True)
 
     server = asyncio.ensure_future(serve(settings, on_ready=ready))
-    watchers = [asyncio.ensure_future(stop.wait())]
+    watchers: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
     if parent_pid:
         watchers.append(asyncio.ensure_future(_watch_parent(parent_pid, stop)))
     await asyncio.wait([server, *watchers], return_when=asyncio.FIRST_COMPLETED)

@@ -185,6 +185,8 @@ class Backend:
         images = [u for u in uploads if u["file_type"] == "image"]
         if not images:
             raise ApiError(4001, "no image in this session: upload an image before asking for a clip")
+        if _refines(session["draft"], images[-1]["file_id"]) is None:
+            session = {**session, "draft": None}  # a new image in the session starts a new draft
         cost = self.settings.edit_cost if session["draft"] else self.settings.generate_cost
         if self.store.credits(user_id)["credits"] < cost or self.faults.out_of_credits(self):
             raise ApiError(2001, "out of credits: register at https://nemovideo.com/register or top up")
@@ -360,9 +362,18 @@ def _video_segment(draft: dict[str, Any] | None) -> dict[str, Any] | None:
     return None
 
 
+def _refines(draft: dict[str, Any] | None, image_id: str) -> dict[str, Any] | None:
+    """The draft an instruction edits: the session's, if it animates the session's latest image."""
+    video = _video_segment(draft)
+    return draft if video is not None and video.get("src") == image_id else None
+
+
 def _needs_motion(video: dict[str, Any], previous: dict[str, Any] | None) -> bool:
     """Stage 1 re-renders only when the picture's motion changed, not for a title or music edit."""
     if previous is None or not previous.get("clip"):
         return True
-    strip = lambda seg: {k: v for k, v in seg.items() if k != "clip"}  # noqa: E731
-    return strip(video) != strip(previous)
+
+    def without_clip(segment: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in segment.items() if k != "clip"}
+
+    return without_clip(video) != without_clip(previous)

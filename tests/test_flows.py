@@ -1,0 +1,111 @@
+"""The flows under Prefect's test harness, against the embedded backend (api_url="local")."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+from prefect_nemo import ClipResult, batch_image_to_video, image_to_video
+from prefect_nemo.local.launcher import LocalServer
+from prefect_nemo.media import probe
+from tests.conftest import write_image
+
+COSTLY = ("POST /run_sse", "POST /api/upload-video/nemo_agent/me/{session_id}", "POST /api/render/proxy/lambda")
+
+
+def costly_requests(server: LocalServer) -> dict[str, int]:
+    counts: dict[str, int] = httpx.get(f"{server.url}/local/metrics").json()["requests"]
+    return {k: counts.get(k, 0) for k in COSTLY}
+
+
+async def artifact_keys(prefix: str) -> list[str]:
+    async with get_client() as client:
+        found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_=prefix)))
+    return [a.key for a in found if a.key]
+
+
+class TestImageToVideo:
+    async def test_one_image_to_a_verified_clip(
+        self, harness: None, local_server: LocalServer, tmp_path: Path
+    ) -> None:
+        image = write_image(tmp_path / "spring.png", (1200, 800))
+        result = await image_to_video(image, "2-second slow push-in, title 'Spring Sale'", out_dir=tmp_path / "out")
+        assert isinstance(result, ClipResult)
+        info = probe(result.path)
+        assert (info.codec, info.width, info.height) == ("h264", 1920, 1080)
+        assert abs(info.duration - 2.0) <= 1 / info.fps + 1e-6
+        assert result.path.parent == (tmp_path / "out").resolve()
+        assert result.render_id.startswith("render_") and result.session_id.isdigit()
+        assert not result.cached
+        keys = await artifact_keys("nemo-clip-spring%")
+        assert any(k.endswith("-link") for k in keys) and any(not k.endswith("-link") for k in keys)
+
+    async def test_rerun_is_served_from_cache_without_requests(
+        self, harness: None, local_server: LocalServer, tmp_path: Path
+    ) -> None:
+        image = write_image(tmp_path / "cache-me.png", (800, 600))
+        first = await image_to_video(image, "2-second pan left", aspect="9:16", out_dir=tmp_path)
+        before = costly_requests(local_server)
+        moved = tmp_path / "elsewhere" / "renamed.png"  # the cache keys on bytes, not on the path
+        moved.parent.mkdir()
+        shutil.copy(image, moved)
+        second = await image_to_video(moved, "2-second pan left", aspect="9:16", out_dir=tmp_path)
+        assert costly_requests(local_server) == before
+        assert second.cached and second.path == first.path and second.sha256 == first.sha256
+        assert (second.width, second.height) == (1080, 1920)
+
+    async def test_deleted_clip_is_made_again(self, harness: None, local_server: LocalServer, tmp_path: Path) -> None:
+        image = write_image(tmp_path / "gone.png", (640, 640))
+        first = await image_to_video(image, "1-second push-in", out_dir=tmp_path)
+        first.path.unlink()
+        before = costly_requests(local_server)
+        second = await image_to_video(image, "1-second push-in", out_dir=tmp_path)
+        after = costly_requests(local_server)
+        assert not second.cached and second.path.is_file()
+        assert after["POST /api/render/proxy/lambda"] == before["POST /api/render/proxy/lambda"] + 1
+        assert after["POST /run_sse"] == before["POST /run_sse"]  # the paid generation is reused
+
+    async def test_changed_instruction_misses_the_cache(
+        self, harness: None, local_server: LocalServer, tmp_path: Path
+    ) -> None:
+        image = write_image(tmp_path / "twice.png", (640, 480))
+        first = await image_to_video(image, "1-second push-in", out_dir=tmp_path)
+        second = await image_to_video(image, "1-second pull-out", out_dir=tmp_path)
+        assert not second.cached and second.path != first.path
+
+
+class TestBatch:
+    async def test_one_bad_image_does_not_sink_the_batch(
+        self, harness: None, local_server: LocalServer, tmp_path: Path
+    ) -> None:
+        good = [write_image(tmp_path / f"item-{i}.png", (500 + 10 * i, 400)) for i in range(3)]
+        bad = tmp_path / "broken.png"
+        bad.write_text("this is not a picture")
+        items: list[Any] = await batch_image_to_video(
+            [*good, bad], "1-second push-in", max_concurrency=3, out_dir=tmp_path / "batch"
+        )
+        assert [i.status for i in items] == ["ok", "ok", "ok", "failed"]
+        assert "broken.png" in (items[3].error or "") and "not a readable image" in (items[3].error or "")
+        for item in items[:3]:
+            assert probe(item.result.path).codec == "h264"
+        assert await artifact_keys("nemo-batch-%")
+
+
+class TestDask:
+    async def test_batch_runs_on_a_local_dask_cluster(
+        self, harness: None, local_server: LocalServer, tmp_path: Path
+    ) -> None:
+        from prefect_dask import DaskTaskRunner
+
+        images = [write_image(tmp_path / f"dask-{i}.png", (400 + 16 * i, 300)) for i in range(2)]
+        runner = DaskTaskRunner(cluster_kwargs={"n_workers": 1, "threads_per_worker": 2, "processes": True})
+        flow = batch_image_to_video.with_options(task_runner=runner)
+        items: list[Any] = await flow(images, "1-second pan right", max_concurrency=2, out_dir=tmp_path / "dask")
+        assert [i.status for i in items] == ["ok", "ok"]
+        assert all(probe(i.result.path).codec == "h264" for i in items)
