@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import statistics
 import sys
@@ -15,6 +16,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(tempfile.mkdtemp(prefix="nemo-bench-"))
 os.environ.update(
@@ -73,26 +75,27 @@ async def plain_httpx(url: str, images: list[Path], concurrency: int, out: Path)
         auth = {"Authorization": f"Bearer {grant.json()['data']['token']}"}
         gate = asyncio.Semaphore(concurrency)
 
+        async def call(method: str, path: str, **kwargs: Any) -> Any:
+            response = await http.request(method, path, headers=auth, **kwargs)
+            return response.json()["data"]
+
         async def one(image: Path) -> None:
             async with gate:
-                sid = (await http.post("/api/tasks/me/with-session/nemo_agent", json={"task_name": "project"}, headers=auth)).json()["data"]["session_id"]
+                session = await call("POST", "/api/tasks/me/with-session/nemo_agent", json={"task_name": "project"})
+                sid = session["session_id"]
                 with image.open("rb") as handle:
-                    await http.post(f"/api/upload-video/nemo_agent/me/{sid}", files={"files": (image.name, handle, "image/png")}, headers=auth)
-                body = {"app_name": "nemo_agent", "user_id": "me", "session_id": sid, "new_message": {"parts": [{"text": PROMPT}]}}
+                    files = {"files": (image.name, handle, "image/png")}
+                    await call("POST", f"/api/upload-video/nemo_agent/me/{sid}", files=files)
+                message = {"parts": [{"text": PROMPT}]}
+                body = {"app_name": "nemo_agent", "user_id": "me", "session_id": sid, "new_message": message}
                 async with http.stream("POST", "/run_sse", json=body, headers=auth) as response:
                     async for _ in response.aiter_lines():
                         pass
-                while True:
-                    state = (await http.get(f"/api/state/nemo_agent/me/{sid}/latest", headers=auth)).json()["data"]["state"]
-                    if state["draft"]:
-                        break
+                while not (draft := (await call("GET", f"/api/state/nemo_agent/me/{sid}/latest"))["state"]["draft"]):
                     await asyncio.sleep(0.5)
                 rid = f"render_{uuid.uuid4().hex}"
-                await http.post("/api/render/proxy/lambda", json={"id": rid, "sessionId": sid, "draft": state["draft"]}, headers=auth)
-                while True:
-                    job = (await http.get(f"/api/render/proxy/lambda/{rid}", headers=auth)).json()["data"]
-                    if job["status"] == "completed":
-                        break
+                await call("POST", "/api/render/proxy/lambda", json={"id": rid, "sessionId": sid, "draft": draft})
+                while (job := await call("GET", f"/api/render/proxy/lambda/{rid}"))["status"] != "completed":
                     await asyncio.sleep(1.0)
                 video = await http.get(job["outputUrl"])
                 (out / f"{rid}.mp4").write_bytes(video.content)
@@ -114,6 +117,8 @@ async def main(latency: float) -> None:
     NemoClient.wait_for_render = timed  # type: ignore[method-assign, assignment]
     try:
         with prefect_test_harness(server_startup_timeout=120):
+            for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
+                logging.getLogger(name).setLevel(logging.WARNING)
             warm = make_images(ROOT / "warm", 1, "warm")
             await batch_image_to_video(warm, PROMPT)  # start-up costs are not what we measure
 
@@ -128,14 +133,16 @@ async def main(latency: float) -> None:
             requests = costly(url) - before
             assert all(i.status == "cached" for i in items), [i.status for i in items]
             print(f"20-image batch: first run {first:.1f} s, cached re-run {cached:.2f} s")
-            print(f"cached re-run: {requests} generate/upload/render requests, wall {100 * cached / first:.1f}% of the first run")
+            share = 100 * cached / first
+            print(f"cached re-run: {requests} generate/upload/render requests, wall {share:.1f}% of the first run")
 
             thirty_two = make_images(ROOT / "batch32", 32, "b32")
             t0 = time.perf_counter()
             items = await batch_image_to_video(thirty_two, PROMPT, max_concurrency=8)
             flow_wall = time.perf_counter() - t0
             assert all(i.status == "ok" for i in items), [(i.status, i.error) for i in items]
-            print(f"32 images at concurrency 8 with L={latency:g} s: {flow_wall:.1f} s = {flow_wall / (4 * latency):.2f}x the ideal 4L")
+            ideal = flow_wall / (4 * latency)
+            print(f"32 images at concurrency 8 with L={latency:g} s: {flow_wall:.1f} s = {ideal:.2f}x the ideal 4L")
 
             plain_images = make_images(ROOT / "plain32", 32, "p32")
             t0 = time.perf_counter()
@@ -150,11 +157,11 @@ async def main(latency: float) -> None:
                     job = await client.render_status(render_id)
                     if job.completed_at:
                         lags.append(seen - job.completed_at / 1000)
-            print(f"completion-to-detection lag over {len(lags)} renders: median {statistics.median(lags):.2f} s, max {max(lags):.2f} s")
+            median = statistics.median(lags)
+            print(f"completion-to-detection lag over {len(lags)} renders: median {median:.2f} s, max {max(lags):.2f} s")
             print(
-                f"summary: cached {requests} requests at {100 * cached / first:.1f}% wall; "
-                f"32@8 {flow_wall / (4 * latency):.2f}x ideal; overhead {flow_wall / plain_wall:.2f}; "
-                f"median lag {statistics.median(lags):.2f} s"
+                f"summary: cached {requests} requests at {share:.1f}% wall; 32@8 {ideal:.2f}x ideal; "
+                f"overhead {flow_wall / plain_wall:.2f}; median lag {median:.2f} s"
             )
     finally:
         NemoClient.wait_for_render = original  # type: ignore[method-assign]

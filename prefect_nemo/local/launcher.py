@@ -23,6 +23,7 @@ from prefect_nemo.local.settings import LocalSettings
 __all__ = ["LocalServer", "ensure_local_server", "read_server_file"]
 
 _started: dict[Path, LocalServer] = {}
+_verified: dict[Path, tuple[str, object]] = {}  # data dir -> (server file text, url) already checked healthy
 _lock = threading.Lock()
 
 
@@ -32,6 +33,14 @@ def read_server_file(data_dir: Path) -> dict[str, object] | None:
     except (OSError, ValueError):
         return None
     return info if isinstance(info, dict) else None
+
+
+def _alive(pid: object) -> bool:
+    try:
+        os.kill(int(str(pid)), 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _healthy(url: str, data_dir: Path) -> bool:
@@ -96,8 +105,15 @@ def ensure_local_server(settings: LocalSettings | None = None) -> str:
         if mine and mine.process.poll() is None:
             return mine.url
         info = read_server_file(data_dir)
-        if info and _healthy(str(info["url"]), data_dir):
-            return str(info["url"])
+        if info:
+            # Every task opens a client: check a server over HTTP once, then only that its file and pid stand.
+            fingerprint = json.dumps(info, sort_keys=True)
+            known = _verified.get(data_dir)
+            if known and known[0] == fingerprint and _alive(info.get("pid")):
+                return str(info["url"])
+            if _healthy(str(info["url"]), data_dir):
+                _verified[data_dir] = (fingerprint, info["url"])
+                return str(info["url"])
         server = LocalServer(settings)
         _started[data_dir] = server
         if len(_started) == 1:
