@@ -11,7 +11,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from prefect_nemo import ClipResult, batch_image_to_video, image_to_video
+from prefect_nemo import ClipResult, batch_image_to_video, convert_folder, image_to_video, refine_clip
 from prefect_nemo.local.launcher import LocalServer
 from prefect_nemo.media import probe
 from tests.conftest import write_image
@@ -109,3 +109,38 @@ class TestDask:
         items: list[Any] = await flow(images, "1-second pan right", max_concurrency=2, out_dir=tmp_path / "dask")
         assert [i.status for i in items] == ["ok", "ok"]
         assert all(probe(i.result.path).codec == "h264" for i in items)
+
+
+class TestRefine:
+    async def test_refine_makes_a_new_version_and_keeps_the_old(
+        self, harness: None, local_server: LocalServer, tmp_path: Path
+    ) -> None:
+        image = write_image(tmp_path / "refine-me.png", (900, 600))
+        first = await image_to_video(image, "2-second push-in, title 'Spring Sale'", out_dir=tmp_path)
+        before = costly_requests(local_server)
+        second = await refine_clip(first, "make the title bigger")
+        after = costly_requests(local_server)
+        assert second.version == 2 and first.version == 1
+        assert second.session_id == first.session_id
+        assert second.path != first.path and first.path.is_file() and second.path.is_file()
+        assert second.sha256 != first.sha256
+        assert after["POST /run_sse"] == before["POST /run_sse"] + 1
+        assert after["POST /api/upload-video/nemo_agent/me/{session_id}"] == before[
+            "POST /api/upload-video/nemo_agent/me/{session_id}"
+        ]
+        again = await refine_clip(first, "make the title bigger")  # the same refinement is cached
+        assert again.cached and again.path == second.path
+
+
+class TestFolder:
+    async def test_manifest_rows_with_their_own_prompts(
+        self, harness: None, local_server: LocalServer, tmp_path: Path
+    ) -> None:
+        write_image(tmp_path / "m1.png", (400, 300))
+        write_image(tmp_path / "m2.png", (300, 400))
+        manifest = tmp_path / "rows.csv"
+        manifest.write_text("image,prompt\nm1.png,1-second pan left\nm2.png,1-second square push-in\n")
+        items: list[Any] = await convert_folder(manifest=str(manifest), out_dir=str(tmp_path / "manifest-out"))
+        assert [i.status for i in items] == ["ok", "ok"]
+        sizes = [(i.result.width, i.result.height) for i in items]
+        assert sizes == [(1920, 1080), (1080, 1080)]
