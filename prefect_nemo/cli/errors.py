@@ -1,0 +1,58 @@
+"""What to do about each failure, and the one `error:` line that says it (a traceback only with `--debug`)."""
+
+from __future__ import annotations
+
+import httpx
+from rich.text import Text
+
+from prefect_nemo import errors
+from prefect_nemo.cli.common import err
+
+__all__ = ["first_line", "hint", "print_error"]
+
+_HINTS: list[tuple[type[BaseException], str]] = [
+    (errors.NemoAuthError, "the token is invalid or expired: set a valid NEMO_TOKEN, or unset it for an anonymous one"),
+    (errors.NemoSessionNotFound, "that session does not exist for this token; list yours with `prefect-nemo sessions`"),
+    (errors.NemoOutOfCredits, "register or top up at nemovideo.com; `prefect-nemo credits` shows the balance"),
+    (errors.NemoUnsupportedFile, "use a JPG, PNG, GIF or WEBP image"),
+    (errors.NemoFileTooLarge, "use an image under 200 MB"),
+    (errors.NemoMissingClientId, "set NEMO_CLIENT_ID to a stable id (a UUID)"),
+    (errors.NemoExportBlocked, "the plan does not allow export: use a token of a plan that does"),
+    (errors.NemoRateLimited, "too many requests: wait a minute and run the same command again"),
+    (errors.NemoServerError, "the backend failed: run the same command again later"),
+    (errors.NemoBadRequest, "the backend refused the request; report it with the request id if it persists"),
+    (errors.NemoTransportError, "check that the backend is running and reachable: `prefect-nemo doctor`"),
+    (errors.NemoInputError, "fix or remove that input and run again"),
+    (errors.NemoStreamError, "run the same command again: steps already paid for are resumed, not repeated"),
+    (errors.NemoRenderFailed, "run the same command again: the render is retried, the generation is not re-sent"),
+    (errors.NemoTimeout, "run the same command again (it resumes), or raise --timeout / NEMO_TIMEOUT"),
+    (errors.NemoDownloadError, "run the same command again: the download restarts, nothing is rendered twice"),
+]
+"""What to do about each failure; the first matching class wins (subclasses come before their bases)."""
+
+
+def hint(exc: BaseException) -> str:
+    for cls, text in _HINTS:
+        if isinstance(exc, cls):
+            return text
+    message = str(exc)
+    if "Failed to reach API" in message or isinstance(exc, httpx.ConnectError):
+        return "is the Prefect server running? Start it (prefect server start) or unset PREFECT_API_URL"
+    if "Address already in use" in message:
+        return "another process uses that port: choose another --port (0 = any free one)"
+    if "Unable to find block document" in message:
+        return "save the Block first, e.g. NemoCredentials(api_url=...).save(NAME), or drop --credentials"
+    return "run again with --debug for the traceback"
+
+
+def first_line(exc: BaseException) -> str:
+    """The reason alone: our errors already read as sentences, others are prefixed with their class."""
+    text = str(exc).strip()
+    first = text.splitlines()[0].rstrip(":") if text else ""
+    if isinstance(exc, errors.NemoError):
+        return first
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def print_error(message: str) -> None:
+    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)

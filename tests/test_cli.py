@@ -1,0 +1,321 @@
+"""`prefect-nemo` as a user runs it: a real process, a real Prefect API (the test harness), the embedded
+backend over HTTP, real MP4s probed with PyAV, and a pseudo-terminal for the progress display."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prefect.settings import PREFECT_API_URL
+
+from prefect_nemo import NemoCredentials, errors
+from prefect_nemo import cli as cli_module
+from prefect_nemo.cli.errors import _HINTS, hint
+from prefect_nemo.local.launcher import LocalServer
+from prefect_nemo.media import probe
+from prefect_nemo.models import timeline_summary
+from tests.conftest import write_image
+
+CLI = [sys.executable, "-m", "prefect_nemo.cli"]
+PROMPT = "1-second slow push-in"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@pytest.fixture(scope="module")
+def env(harness: None, local_server: LocalServer) -> dict[str, str]:
+    """The CLI's environment: the harness's Prefect API and the shared embedded backend (found through
+    its server file in NEMO_LOCAL_DATA_DIR, as `api_url="local"` finds a foreground `local-server`)."""
+    return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "200"}
+
+
+def run(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `prefect-nemo ARGS` in this process through `main()` (cheaper than a new interpreter)."""
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "argv", ["prefect-nemo", *args])
+        patch.setattr(cli_module, "_debug", False)
+        with pytest.raises(SystemExit) as exited:
+            cli_module.main()
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err
+
+
+def error_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("error:")]
+
+
+@pytest.fixture(scope="module")
+def converted(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One `convert` of three varied images (wide PNG, tall JPEG, square WEBP), shared by the read commands."""
+    folder = tmp_path_factory.mktemp("convert")
+    images = [
+        write_image(folder / "wide.png", (960, 540)),
+        write_image(folder / "tall.jpg", (480, 720), quality=92),
+        write_image(folder / "square.webp", (600, 600)),
+    ]
+    out = folder / "out"
+    done = run(env, "convert", *map(str, images), "-p", PROMPT, "--out", str(out), "--concurrency", "3")
+    listed = run(env, "sessions", "--json", "--limit", "100")
+    return {"done": done, "images": images, "out": out, "sessions": listed}
+
+
+class TestConvert:
+    def test_three_images_become_verified_clips(self, converted: dict[str, Any]) -> None:
+        done = converted["done"]
+        assert done.returncode == 0, done.stderr
+        clips = sorted(converted["out"].glob("*.mp4"))
+        assert len(clips) == 3
+        for clip in clips:
+            info = probe(clip)
+            assert info.codec == "h264" and min(info.width, info.height) == 1080
+            assert abs(info.duration - 1.0) <= 1 / info.fps + 1e-6
+        for image in converted["images"]:
+            assert re.search(rf"{re.escape(image.name)}\s.*\bok\b", done.stdout), done.stdout
+        assert "3 clips in" in done.stderr and "3 ok" in done.stderr
+        assert not error_lines(done.stderr)
+
+    def test_says_which_backend_and_prefect_api_it_uses(self, converted: dict[str, Any], env: dict[str, str]) -> None:
+        stderr = converted["done"].stderr
+        assert re.search(r"^Backend: embedded local backend at http://127\.0\.0\.1:\d+", stderr, re.M), stderr
+        assert f"Prefect: API at {env['PREFECT_API_URL']}" in stderr
+
+    def test_a_second_run_is_served_from_the_cache_as_json(
+        self, converted: dict[str, Any], env: dict[str, str]
+    ) -> None:
+        images = [str(p) for p in converted["images"]]
+        done = run(env, "convert", *images, "-p", PROMPT, "--out", str(converted["out"]), "--json")
+        assert done.returncode == 0, done.stderr
+        rows = json.loads(done.stdout)
+        assert [r["status"] for r in rows] == ["cached"] * 3
+        assert {Path(r["result"]["path"]).name for r in rows} == {p.name for p in converted["out"].glob("*.mp4")}
+
+    def test_one_bad_file_fails_alone_with_a_one_line_error(self, env: dict[str, str], tmp_path: Path) -> None:
+        good = write_image(tmp_path / "good.png", (640, 400))
+        bad = tmp_path / "bad.png"
+        bad.write_text("this is not an image\n")
+        done = run(env, "convert", str(good), str(bad), "-p", PROMPT, "--out", str(tmp_path / "out"))
+        assert done.returncode == 1
+        errors_ = error_lines(done.stderr)
+        assert len(errors_) == 1 and "bad.png" in errors_[0], done.stderr
+        assert "Traceback" not in done.stderr + done.stdout
+        assert re.search(r"good\.png\s.*\bok\b", done.stdout) and re.search(r"bad\.png\s.*\bfailed\b", done.stdout)
+        assert len(list((tmp_path / "out").glob("*.mp4"))) == 1
+
+    def test_no_images_is_a_usage_error(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        code, _, stderr = cli(capsys, "convert", str(tmp_path), "-p", PROMPT)
+        assert code == 2 and "no images found" in stderr
+
+
+def run_in_terminal(args: list[str], env: dict[str, str], timeout: float = 180) -> tuple[int, str]:
+    """Run a command with a pseudo-terminal as its stdin, stdout and stderr; return its exit code and output."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
+    terminal_env = {k: v for k, v in env.items() if k not in ("COLUMNS", "NO_COLOR", "CI")} | {"TERM": "xterm-256color"}
+    process = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=terminal_env, close_fds=True)
+    os.close(slave)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    data = os.read(master, 1 << 16)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            elif process.poll() is not None:
+                break
+        else:
+            process.kill()
+            pytest.fail("the command did not finish in time:\n" + b"".join(chunks).decode(errors="replace"))
+    finally:
+        os.close(master)
+    return process.wait(30), b"".join(chunks).decode(errors="replace")
+
+
+class TestProgressInATerminal:
+    def test_bars_show_each_stage_and_the_render_percentage(self, env: dict[str, str], tmp_path: Path) -> None:
+        image = write_image(tmp_path / "terminal.png", (800, 500))
+        code, output = run_in_terminal([*CLI, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out")], env)
+        assert code == 0, output
+        assert "\x1b[" in output  # drawn with terminal control sequences: rich's live display is on
+        text = ANSI.sub("", output)
+        assert "terminal.png" in text and "all clips" in text
+        assert re.search(r"\b(generate|upload|session)\b", text), text
+        assert re.search(r"\b(render|download) \d+%", text), text
+        assert "✓ terminal.png" in text and "1/1 done" in text
+
+
+class TestReadCommands:
+    def test_credits_json(self, env: dict[str, str], local_server: LocalServer) -> None:
+        done = run(env, "credits", "--json")
+        assert done.returncode == 0, done.stderr
+        balance = json.loads(done.stdout)
+        assert isinstance(balance["available"], int) and balance["available"] >= 0
+        assert balance["backend"] == local_server.url
+        assert f"Backend: embedded local backend at {local_server.url}" in done.stderr
+
+    def test_sessions_lists_the_clips(self, converted: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+        listed = converted["sessions"]
+        assert listed.returncode == 0, listed.stderr
+        names = {Path(r["source_image"]).name for r in json.loads(listed.stdout)}
+        assert {p.name for p in converted["images"]} <= names
+        code, stdout, _ = cli(capsys, "sessions")
+        assert code == 0 and "wide.png" in stdout and "Session" in stdout
+
+    def test_state_shows_the_timeline(
+        self, env: dict[str, str], converted: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        clips = json.loads(converted["sessions"].stdout)
+        clip = next(c for c in clips if Path(c["source_image"]).name == "wide.png")
+        done = run(env, "state", clip["session_id"], "--json")
+        assert done.returncode == 0, done.stderr
+        state = json.loads(done.stdout)
+        assert state["ready"] is True and state["session_id"] == clip["session_id"]
+        assert state["summary"].startswith("Timeline (") and "1. Video: wide.png (0-1s)" in state["summary"]
+        assert any(track["tt"] == 0 and track["sg"] for track in state["draft"]["t"])
+        code, stdout, _ = cli(capsys, "state", clip["session_id"])
+        assert code == 0 and state["summary"] in stdout
+
+    def test_doctor_passes_against_the_embedded_backend(self, env: dict[str, str], local_server: LocalServer) -> None:
+        done = run(env, "doctor")
+        assert done.returncode == 0, done.stdout + done.stderr
+        for expected in ("✓ PyAV codecs", "libx264, aac", "✓ Prefect API", "healthy", "✓ Backend", "✓ Client id"):
+            assert expected in done.stdout, done.stdout
+        assert f"embedded local backend at {local_server.url}" in done.stdout
+        checks = json.loads(run(env, "doctor", "--json").stdout)
+        assert all(c["ok"] for c in checks) and {"PyAV codecs", "Backend", "Credits"} <= {c["name"] for c in checks}
+
+    def test_doctor_fails_when_the_backend_is_down(self, env: dict[str, str]) -> None:
+        done = run(env, "doctor", "--json", "--api-url", "http://127.0.0.1:9")
+        assert done.returncode == 1
+        checks = {c["name"]: c for c in json.loads(done.stdout)}
+        assert not checks["Backend"]["ok"] and "127.0.0.1:9" in checks["Backend"]["detail"]
+        assert checks["PyAV codecs"]["ok"]
+
+
+class TestConfiguration:
+    def test_a_saved_block_is_used_and_a_flag_overrides_it(
+        self, env: dict[str, str], local_server: LocalServer
+    ) -> None:
+        NemoCredentials(api_url=local_server.url, client_id="cli-block-client").save("cli-test", overwrite=True)
+        done = run(env, "credits", "--credentials", "cli-test", "--json")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["backend"] == local_server.url
+        assert f"NemoVideo-compatible backend at {local_server.url}" in done.stderr
+        flagged = run(env, "credits", "--credentials", "cli-test", "--api-url", "local")
+        assert flagged.returncode == 0 and "embedded local backend at" in flagged.stderr
+
+    def test_a_missing_block_is_one_line(self, harness: None, capsys: pytest.CaptureFixture[str]) -> None:
+        code, _, stderr = cli(capsys, "credits", "--credentials", "no-such-block")
+        assert code == 1 and len(error_lines(stderr)) == 1 and "Traceback" not in stderr
+
+
+class TestErrors:
+    def test_an_api_error_is_one_line_with_what_to_do(
+        self, local_server: LocalServer, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, _, stderr = cli(capsys, "state", "1234567890123456789")
+        assert code == 1
+        (line,) = error_lines(stderr)
+        assert "code 1002" in line and "prefect-nemo sessions" in line
+        assert "Traceback" not in stderr
+
+    def test_debug_shows_the_traceback(self, env: dict[str, str]) -> None:
+        done = run(env, "state", "1234567890123456789", "--debug")
+        assert done.returncode == 1 and "Traceback" in done.stderr and "NemoSessionNotFound" in done.stderr
+
+    def test_an_unreachable_backend_says_what_to_check(self, harness: None, capsys: pytest.CaptureFixture[str]) -> None:
+        NemoCredentials(api_url="http://127.0.0.1:9", max_retries=0).save("cli-dead", overwrite=True)
+        code, _, stderr = cli(capsys, "credits", "--credentials", "cli-dead")
+        assert code == 1
+        (line,) = error_lines(stderr)
+        assert "ConnectError" in line and "prefect-nemo doctor" in line
+
+    def test_every_failure_has_its_own_advice(self) -> None:
+        classes = [getattr(errors, n) for n in errors.__all__ if isinstance(getattr(errors, n), type)]
+        specific = {cls for cls, _ in _HINTS}
+        missing = [
+            c.__name__ for c in classes if c not in specific and c not in (errors.NemoError, errors.NemoAPIError)
+        ]
+        assert not missing
+        assert hint(errors.NemoOutOfCredits("no credits", code=2001)).startswith("register or top up")
+
+
+class TestLocalServer:
+    def test_runs_in_the_foreground_with_faults_until_interrupted(self, tmp_path: Path) -> None:
+        args = [*CLI, "local-server", "--port", "0", "--data-dir", str(tmp_path), "--faults", "render-fail=1"]
+        args += ["--render-workers", "1"]
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            assert process.stdout is not None
+            lines: list[str] = []
+            for line in process.stdout:
+                lines.append(line)
+                if "listening on" in line:
+                    break
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", "".join(lines))
+            assert found, "".join(lines)
+            health = httpx.get(f"{found.group(1)}/local/health", timeout=10).json()
+            assert '"render-fail": 1.0' in json.dumps(health["faults"])
+            assert Path(health["data_dir"]).resolve() == tmp_path.resolve()
+            process.send_signal(signal.SIGINT)
+            assert process.wait(30) == 0
+            assert "Traceback" not in process.stdout.read()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    def test_an_unknown_fault_is_a_usage_error(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        code, _, stderr = cli(capsys, "local-server", "--data-dir", str(tmp_path), "--faults", "gremlins=1")
+        assert code == 2 and "unknown fault 'gremlins'" in stderr
+
+
+class TestTimelineSummary:
+    def test_the_seed_example(self) -> None:
+        draft = {
+            "d": 10000,
+            "t": [
+                {"tt": 0, "sg": [{"s": 0, "d": 10000, "src": "vid_1"}]},
+                {"tt": 1, "sg": [{"s": 0, "d": 10000, "mood": "Lo-fi", "vol": 0.35}]},
+                {"tt": 7, "sg": [{"s": 0, "d": 3000, "text": "Urban Dreams"}]},
+            ],
+        }
+        assert timeline_summary(draft, {"vid_1": "city timelapse"}) == (
+            "Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) "
+            '3. Title: "Urban Dreams" (0-3s)'
+        )
+
+    def test_segments_without_a_length_run_to_the_end(self) -> None:
+        draft = {"d": 4500, "t": [{"tt": 0, "sg": [{"s": 0, "src": "img_1"}, {"s": 2500, "src": "img_2"}]}]}
+        assert timeline_summary(draft) == "Timeline (1 track): 1. Video: img_1 (0-4.5s), img_2 (2.5-4.5s)"
+
+    def test_an_empty_draft(self) -> None:
+        assert timeline_summary(None).startswith("Timeline (0 tracks)")
+
+
+def test_the_console_script_is_declared() -> None:
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "prefect-nemo"]
+    assert script.value == "prefect_nemo.cli:main"
