@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import re
+import subprocess
+import sys
 import textwrap
-import types
 from pathlib import Path
 
 import pytest
@@ -18,14 +20,20 @@ from prefect_nemo import errors
 
 
 def public_names() -> list[str]:
-    """Every name bound in the package except submodules and `from __future__ import annotations`."""
-    return [
-        name
-        for name, value in vars(prefect_nemo).items()
-        if (not name.startswith("_") or name == "__version__")
-        and not isinstance(value, types.ModuleType)
-        and name != "annotations"
-    ]
+    """Every lazily exported name (`_EXPORTS`), plus the version."""
+    return [*prefect_nemo._EXPORTS, "__version__"]
+
+
+def test_every_public_name_resolves_to_its_module() -> None:
+    for name, module in prefect_nemo._EXPORTS.items():
+        value = getattr(prefect_nemo, name)
+        assert getattr(importlib.import_module(module), name) is value
+
+
+def test_render_workers_do_not_import_prefect() -> None:
+    code = "import sys, prefect_nemo.local.worker; print('prefect' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_all_is_sorted() -> None:

@@ -1,0 +1,205 @@
+"""Camera motion over a still: easing curves and per-frame sub-pixel affine maps.
+
+Pure geometry, no I/O. A path maps every output pixel to a fractional source position, so the renderer can
+sample it with ``cv2.warpAffine`` and never step by whole pixels (ffmpeg ``zoompan``'s jitter). Zoom is
+interpolated geometrically (constant perceived speed) and the view centre linearly with the same eased
+parameter; with both ends inside the picture every frame in between is too (the free room shrinks
+convexly with zoom), and every planned frame is checked anyway, so no frame ever shows a border.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["EASES", "MOTIONS", "CameraPath", "Motion", "ease"]
+
+F64 = npt.NDArray[np.float64]
+
+MOTIONS = ("push_in", "pull_out", "pan_left", "pan_right", "pan_up", "pan_down", "ken_burns", "orbit", "static")
+EASES = ("linear", "ease_in", "ease_out", "ease_in_out")
+_MAX_ZOOM = 3.0
+
+
+def ease(name: str, t: F64) -> F64:
+    """Map progress 0..1 to eased progress 0..1 (sine curves: gentle, no overshoot)."""
+    if name == "linear":
+        return t
+    if name == "ease_in":
+        return 1.0 - np.cos(t * math.pi / 2)
+    if name == "ease_out":
+        return np.sin(t * math.pi / 2)
+    if name == "ease_in_out":
+        return 0.5 - 0.5 * np.cos(t * math.pi)
+    raise ValueError(f"unknown easing {name!r}; expected one of {', '.join(EASES)}")
+
+
+def _num(mo: Mapping[str, Any], key: str, default: float, lo: float, hi: float) -> float:
+    value = mo.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        raise ValueError(f"motion {key}={value!r} must be a number in {lo}..{hi}")
+    return float(value)
+
+
+def _pair(mo: Mapping[str, Any], key: str, default: tuple[float, float], lo: float, hi: float) -> tuple[float, float]:
+    value = mo.get(key, default)
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ValueError(f"motion {key}={value!r} must be a pair of numbers")
+    a, b = (_num({key: v}, key, 0.0, lo, hi) for v in value)
+    return a, b
+
+
+@dataclass(frozen=True)
+class Motion:
+    """The draft's ``mo`` object: what the camera does over one video segment."""
+
+    type: str = "push_in"
+    ease: str = "ease_in_out"
+    zoom: tuple[float, float] = (1.0, 1.15)  # start/end zoom relative to the cover framing (>= 1)
+    focus: tuple[float, float] = (0.5, 0.5)  # where the camera heads, 0..1 image coordinates
+    travel: float = 0.8  # how far toward the focus (push/pull) or across the free room (pan/orbit/Ken Burns)
+    tilt: float = 0.0  # orbit: rotation swing in degrees
+
+    @classmethod
+    def from_draft(cls, mo: Mapping[str, Any] | None) -> Motion:
+        """Validate a draft's motion object, filling defaults, so bad drafts fail with a readable message."""
+        mo = mo or {}
+        kind, curve = mo.get("type", cls.type), mo.get("ease", cls.ease)
+        if kind not in MOTIONS:
+            raise ValueError(f"unknown motion type {kind!r}; expected one of {', '.join(MOTIONS)}")
+        if curve not in EASES:
+            raise ValueError(f"unknown easing {curve!r}; expected one of {', '.join(EASES)}")
+        return cls(
+            type=kind,
+            ease=curve,
+            zoom=_pair(mo, "zoom", cls.zoom, 1.0, _MAX_ZOOM),
+            focus=_pair(mo, "focus", cls.focus, 0.0, 1.0),
+            travel=_num(mo, "travel", cls.travel, 0.0, 1.0),
+            tilt=_num(mo, "tilt", cls.tilt, 0.0, 10.0),
+        )
+
+    def to_draft(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "ease": self.ease,
+            "zoom": [round(z, 4) for z in self.zoom],
+            "focus": [round(f, 4) for f in self.focus],
+            "travel": round(self.travel, 4),
+            "tilt": round(self.tilt, 3),
+        }
+
+    @property
+    def max_zoom(self) -> float:
+        return max(self.zoom)
+
+
+class CameraPath:
+    """Per-frame affine maps from output pixels to source pixels for one motion.
+
+    ``src_size`` is the (already downscaled) source in pixels; ``out_size`` the frame. Matrices follow
+    OpenCV's convention (pixel centres at integer coordinates) for ``warpAffine(..., WARP_INVERSE_MAP)``.
+    """
+
+    def __init__(self, motion: Motion, src_size: tuple[int, int], out_size: tuple[int, int], n_frames: int) -> None:
+        self.motion, self.src, self.out, self.n = motion, src_size, out_size, max(1, n_frames)
+        sw, sh = src_size
+        w, h = out_size
+        self._cover_w = min(sw, sh * w / h)  # widest view of the frame's aspect that fits the source
+        t = np.linspace(0.0, 1.0, self.n) if self.n > 1 else np.zeros(1)
+        self._e = ease(motion.ease, t)
+        self._lin, self._off = self._plan(1.0)
+        if not self._inside(self._lin, self._off):
+            lo, hi = 0.0, 1.0  # shrink the move until every frame stays on the picture
+            for _ in range(30):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if self._inside(*self._plan(mid)) else (lo, mid)
+            self._lin, self._off = self._plan(lo)
+
+    def matrices(self, i: int) -> tuple[F64, F64]:
+        """Luma and chroma (half-resolution, centre-sited) 2x3 inverse maps for frame ``i``."""
+        lin, off = self._lin[i], self._off[i]
+        luma = np.hstack([lin, (off + lin @ [0.5, 0.5] - 0.5)[:, None]])
+        chroma = np.hstack([lin, ((off + lin @ [1.0, 1.0]) / 2 - 0.5)[:, None]])
+        return luma, chroma
+
+    def _room(self, z: F64) -> tuple[F64, F64]:
+        """Half the free travel of the view centre along x and y at zoom ``z``."""
+        sw, sh = self.src
+        w, h = self.out
+        vw = self._cover_w / z
+        return (sw - vw) / 2, (sh - vw * h / w) / 2
+
+    def _clamp(self, p: tuple[float, float], z: float) -> F64:
+        rx, ry = (float(r) for r in self._room(np.array(z)))
+        cx, cy = self.src[0] / 2, self.src[1] / 2
+        return np.array([np.clip(p[0], cx - rx, cx + rx), np.clip(p[1], cy - ry, cy + ry)])
+
+    def _plan(self, k: float) -> tuple[F64, F64]:
+        """Continuous maps (src = lin @ dst + off) for all frames, with the move scaled by ``k`` (0..1)."""
+        mo, e = self.motion, self._e
+        sw, sh = self.src
+        w, h = self.out
+        mid = np.array([sw / 2, sh / 2])
+        z0, z1 = mo.zoom
+        z1 = z0 if mo.type == "static" else z1
+        focus = (mo.focus[0] * sw, mo.focus[1] * sh)
+        zoom = z0 * (z1 / z0) ** e
+        angle = np.zeros_like(e)
+        if mo.type in ("orbit",):
+            zmin = min(z0, z1)
+            rx, ry = (float(r) * mo.travel * 0.8 for r in self._room(np.array(zmin)))
+            base = self._clamp(focus, zmin)
+            theta = (e - 0.5) * math.pi
+            centre = base + np.stack([rx * np.cos(theta) - rx * 0.5, ry * np.sin(theta)], axis=1)
+            angle = np.radians(mo.tilt) * np.sin(theta)
+        else:
+            c0, c1 = self._ends(mo, focus, mid)
+            centre = c0 + (c1 - c0) * e[:, None]
+        centre = mid + (centre - mid) * k
+        angle = angle * k
+        scale = self._cover_w / (zoom * w)
+        cos, sin = np.cos(angle) * scale, np.sin(angle) * scale
+        lin = np.stack([np.stack([cos, -sin], axis=1), np.stack([sin, cos], axis=1)], axis=1)
+        off = centre - lin @ np.array([w / 2, h / 2])
+        return lin, off
+
+    def _ends(self, mo: Motion, focus: tuple[float, float], mid: F64) -> tuple[F64, F64]:
+        z0, z1 = mo.zoom
+        toward = mid + (np.array(focus) - mid) * mo.travel  # how far the view centre heads for the focus
+        if mo.type == "push_in":
+            return self._clamp((mid[0], mid[1]), z0), self._clamp((toward[0], toward[1]), z1)
+        if mo.type == "pull_out":
+            return self._clamp((toward[0], toward[1]), z0), self._clamp((mid[0], mid[1]), z1)
+        if mo.type == "ken_burns":
+            start = mid + (mid - np.array(focus)) * mo.travel
+            return self._clamp((start[0], start[1]), z0), self._clamp(focus, z1)
+        if mo.type.startswith("pan_"):
+            zmin = min(z0, z1)
+            rx, ry = (float(r) for r in self._room(np.array(zmin)))
+            at = self._clamp(focus, zmin)
+            axis = 0 if mo.type in ("pan_left", "pan_right") else 1
+            half = (rx, ry)[axis] * mo.travel
+            at[axis] = np.clip(at[axis], mid[axis] - (rx, ry)[axis] + half, mid[axis] + (rx, ry)[axis] - half)
+            sign = 1.0 if mo.type in ("pan_right", "pan_down") else -1.0
+            a, b = at.copy(), at.copy()
+            a[axis] -= sign * half
+            b[axis] += sign * half
+            return a, b
+        return self._clamp(focus, z0), self._clamp(focus, z1)  # static
+
+    def _inside(self, lin: F64, off: F64) -> bool:
+        w, h = self.out
+        corners = np.array([[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]]).T
+        pts = lin @ corners + off[:, :, None]  # (n, 2, 4) in continuous source coordinates
+        eps = 1e-6
+        return bool(
+            np.all(pts[:, 0] >= -eps)
+            and np.all(pts[:, 0] <= self.src[0] + eps)
+            and np.all(pts[:, 1] >= -eps)
+            and np.all(pts[:, 1] <= self.src[1] + eps)
+        )

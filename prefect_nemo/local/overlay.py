@@ -1,0 +1,325 @@
+"""What the export lays over the moving picture: fading text in YUV, and the audio bed.
+
+Frames stay in yuv420p from warp to encoder (no per-frame RGB round trip), so the title is drawn once with
+Pillow, converted to Y/U/V planes plus alpha, and blended into just its bounding box on each frame. Audio
+is mixed once into a float buffer (uploaded files decoded and looped, or a synthesised bed for a mood) and
+handed to the AAC encoder in 1024-sample frames.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+__all__ = ["MOODS", "RATE", "AudioSpec", "TextLayer", "aac_frames", "mix_audio", "rgb_to_yuv"]
+
+F32 = npt.NDArray[np.float32]
+U8 = npt.NDArray[np.uint8]
+RATE = 48_000
+MOODS = ("lofi", "upbeat", "calm", "cinematic")
+
+# BT.709, limited range: what players assume for HD, and what the encoder tags the stream with.
+_YUV = np.array(
+    [
+        [0.2126 * 219 / 255, 0.7152 * 219 / 255, 0.0722 * 219 / 255, 16.0],
+        [-0.1146 * 224 / 255, -0.3854 * 224 / 255, 0.5 * 224 / 255, 128.0],
+        [0.5 * 224 / 255, -0.4542 * 224 / 255, -0.0458 * 224 / 255, 128.0],
+    ],
+    dtype=np.float32,
+)
+
+
+def rgb_to_yuv(rgb: npt.NDArray[Any]) -> F32:
+    """RGB (H, W, 3) -> BT.709 limited-range YUV (H, W, 3) float32, full resolution."""
+    return np.asarray(cv2.transform(rgb.astype(np.float32, copy=False), _YUV), dtype=np.float32)
+
+
+def _ms(seg: Mapping[str, Any], key: str, default: float) -> float:
+    value = seg.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"segment {key}={value!r} must be a non-negative number of milliseconds")
+    return float(value) / 1000.0
+
+
+def _fade(t: float, start: float, end: float, fade_in: float, fade_out: float) -> float:
+    if t < start or t >= end:
+        return 0.0
+    a = min(1.0, (t - start) / fade_in) if fade_in > 0 else 1.0
+    b = min(1.0, (end - t) / fade_out) if fade_out > 0 else 1.0
+    return max(0.0, min(a, b))
+
+
+@dataclass
+class TextLayer:
+    """One text segment, pre-rendered: planes and alpha for its box, blended per frame with its fade."""
+
+    start: float
+    end: float
+    fade_in: float
+    fade_out: float
+    x: int
+    y: int
+    planes: tuple[U8, U8, U8]
+    alpha: tuple[F32, F32]
+
+    @classmethod
+    def build(cls, seg: Mapping[str, Any], width: int, height: int) -> TextLayer | None:
+        text = str(seg.get("text", "")).strip()
+        if not text:
+            return None
+        size = float(seg.get("size", 0.07))
+        if not 0.01 <= size <= 0.3:
+            raise ValueError(f"text size={size!r} must be 0.01..0.3 of the frame's shorter side")
+        color = str(seg.get("color", "#ffffff"))
+        try:
+            rgb = tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
+        except ValueError:
+            raise ValueError(f"text color={color!r} must be #rrggbb") from None
+        img = _draw(text, round(size * min(width, height)), width, rgb)
+        pos = seg.get("pos", "bottom")
+        if pos not in ("top", "center", "bottom"):
+            raise ValueError(f"text pos={pos!r} must be top, center or bottom")
+        w, h = min(img.width, width), min(img.height, height)
+        x = (width - w) // 4 * 2
+        y = {"top": height * 0.07, "center": (height - h) / 2, "bottom": height * 0.92 - h}[pos]
+        y = int(min(max(y, 0), height - h)) // 2 * 2
+        rgba = np.asarray(img, dtype=np.float32)[:h, :w]
+        a = rgba[..., 3] / 255.0
+        yuv = rgb_to_yuv(rgba[..., :3])
+        half = (w // 2, h // 2)
+        a_c = cv2.resize(a, half, interpolation=cv2.INTER_AREA)
+        uv = cv2.resize(yuv[..., 1:] * a[..., None], half, interpolation=cv2.INTER_AREA)
+        uv = uv / np.maximum(a_c, 1e-4)[..., None]
+        planes = tuple(np.clip(p + 0.5, 0, 255).astype(np.uint8) for p in (yuv[..., 0], uv[..., 0], uv[..., 1]))
+        start = _ms(seg, "s", 0)
+        return cls(
+            start=start,
+            end=start + _ms(seg, "d", 0),
+            fade_in=_ms(seg, "fi", 500),
+            fade_out=_ms(seg, "fo", 500),
+            x=x,
+            y=y,
+            planes=(planes[0], planes[1], planes[2]),
+            alpha=(np.ascontiguousarray(a), a_c.astype(np.float32)),
+        )
+
+    def apply(self, frame: tuple[U8, U8, U8], t: float) -> None:
+        """Blend into the frame's Y/U/V planes in place at time ``t`` (seconds)."""
+        k = _fade(t, self.start, self.end, self.fade_in, self.fade_out)
+        if k <= 0:
+            return
+        for i, plane in enumerate(frame):
+            a = self.alpha[min(i, 1)]
+            h, w = a.shape
+            div = 1 if i == 0 else 2
+            box = plane[self.y // div : self.y // div + h, self.x // div : self.x // div + w]
+            top = a * np.float32(k)
+            cv2.blendLinear(box, self.planes[i], 1.0 - top, top, dst=box)
+
+
+def _draw(text: str, px: int, width: int, rgb: tuple[int, ...]) -> Image.Image:
+    """Wrap to 88% of the frame width (shrinking the font for long words or many lines), add a soft shadow."""
+    face, text = _face(text)
+    while True:
+        font = face.font_variant(size=px)
+        lines = _wrap(text, font, width * 0.88)
+        if (len(lines) <= 3 and max(font.getlength(s) for s in lines) <= width * 0.88) or px <= 12:
+            break
+        px = max(12, int(px * 0.85))
+    step, pad = round(px * 1.2), max(4, px // 4)
+    box_w = int(max(font.getlength(s) for s in lines)) + 2 * pad
+    box_h = step * len(lines) + 2 * pad
+    mask = Image.new("L", (box_w + box_w % 2, box_h + box_h % 2))
+    draw = ImageDraw.Draw(mask)
+    for i, line in enumerate(lines):
+        draw.text((box_w / 2, pad + i * step + step / 2), line, font=font, fill=255, anchor="mm")
+    shadow = mask.filter(ImageFilter.GaussianBlur(max(1.0, px * 0.1))).point(lambda v: min(255, int(v * 0.9)))
+    off = max(1, px // 25)
+    layer = Image.new("RGBA", mask.size, (0, 0, 0, 0))
+    layer.paste((0, 0, 0, 255), (off, off), shadow)
+    fill = Image.new("RGBA", mask.size, (*rgb[:3], 255))
+    fill.putalpha(mask)
+    return Image.alpha_composite(layer, fill)
+
+
+def _face(text: str) -> tuple[ImageFont.FreeTypeFont, str]:
+    """Pillow's built-in Aileron covers ASCII only; use DejaVu Sans when installed for other characters,
+    else fold accents and dashes so no glyph renders as an empty box."""
+    aileron = ImageFont.load_default(size=32)
+    assert isinstance(aileron, ImageFont.FreeTypeFont), "Pillow built without FreeType"
+    if not _missing(aileron, text):
+        return aileron, text
+    try:
+        dejavu = ImageFont.truetype("DejaVuSans.ttf", 32)
+        if not _missing(dejavu, text):
+            return dejavu, text
+    except OSError:
+        pass
+    folded = unicodedata.normalize("NFKD", text.translate(_ASCII))
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    gone = _missing(aileron, folded)
+    return aileron, "".join("?" if c in gone else c for c in folded)
+
+
+_ASCII = str.maketrans({"\u2014": "-", "\u2013": "-", "\u00a0": " "})
+
+
+def _missing(font: ImageFont.FreeTypeFont, text: str) -> set[str]:
+    """Characters the font draws as its 'missing glyph' box (compared with a private-use code point)."""
+    blank = bytes(font.getmask("\ue000"))
+    return {c for c in set(text) if not c.isspace() and bytes(font.getmask(c)) == blank}
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont, max_w: float) -> list[str]:
+    lines: list[str] = []
+    for para in text.splitlines() or [text]:
+        line = ""
+        for word in para.split():
+            trial = f"{line} {word}".strip()
+            if line and font.getlength(trial) > max_w:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
+    return [s for s in lines if s] or [text]
+
+
+@dataclass(frozen=True)
+class AudioSpec:
+    """One audio segment: an uploaded file (``src``) or a generated bed for ``mood``."""
+
+    start: float
+    dur: float
+    src: str | None
+    mood: str
+    vol: float
+    fade_in: float
+    fade_out: float
+
+    @classmethod
+    def from_draft(cls, seg: Mapping[str, Any]) -> AudioSpec:
+        vol = seg.get("vol", 0.35)
+        if isinstance(vol, bool) or not isinstance(vol, int | float) or not 0 <= vol <= 1:
+            raise ValueError(f"audio vol={vol!r} must be 0..1")
+        src = seg.get("src")
+        return cls(
+            start=_ms(seg, "s", 0),
+            dur=_ms(seg, "d", 0),
+            src=str(src) if src else None,
+            mood=str(seg.get("mood") or "calm"),
+            vol=float(vol),
+            fade_in=_ms(seg, "fi", 300),
+            fade_out=_ms(seg, "fo", 800),
+        )
+
+
+def mix_audio(specs: list[AudioSpec], assets: Mapping[str, Path], total: float) -> F32:
+    """Mix every audio segment into one (2, n) float buffer spanning the whole clip."""
+    n = round(total * RATE)
+    out = np.zeros((2, n), np.float32)
+    for spec in specs:
+        a, b = round(spec.start * RATE), min(n, round((spec.start + spec.dur) * RATE))
+        if b <= a:
+            continue
+        if spec.src is not None:
+            if spec.src not in assets:
+                raise ValueError(f"audio asset {spec.src!r} is not among the uploaded files")
+            pcm = _loop(_decode(assets[spec.src], b - a), b - a)
+        else:
+            pcm = _bed(spec.mood, b - a)
+        env = np.ones(b - a, np.float32)
+        fi, fo = min(b - a, int(spec.fade_in * RATE)), min(b - a, int(spec.fade_out * RATE))
+        if fi:
+            env[:fi] = np.linspace(0, 1, fi, endpoint=False, dtype=np.float32)
+        if fo:
+            env[-fo:] = np.minimum(env[-fo:], np.linspace(1, 0, fo, dtype=np.float32))
+        out[:, a:b] += pcm * env * np.float32(spec.vol)
+    np.clip(out, -1.0, 1.0, out=out)
+    return out
+
+
+def aac_frames(pcm: F32) -> Iterator[av.AudioFrame]:
+    """Slice the mix into the 1024-sample planar frames the AAC encoder wants."""
+    for i in range(0, pcm.shape[1], 1024):
+        chunk = np.ascontiguousarray(pcm[:, i : i + 1024])
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts = RATE, i
+        yield frame
+
+
+def _decode(path: Path, limit: int) -> F32:
+    """Decode (at most ``limit`` samples of) an mp3/wav/m4a/aac as 48 kHz stereo float."""
+    chunks: list[F32] = []
+    got = 0
+    resampler = av.AudioResampler(format="fltp", layout="stereo", rate=RATE)
+    with av.open(str(path)) as box:
+        if not box.streams.audio:
+            raise ValueError(f"{path.name} has no audio stream")
+        for frame in box.decode(audio=0):
+            for res in resampler.resample(frame):
+                chunks.append(res.to_ndarray().astype(np.float32))
+                got += chunks[-1].shape[1]
+            if got >= limit:
+                break
+    for res in resampler.resample(None):
+        chunks.append(res.to_ndarray().astype(np.float32))
+    if not chunks:
+        raise ValueError(f"{path.name} decoded to no audio")
+    return np.concatenate(chunks, axis=1)[:, :limit]
+
+
+def _loop(pcm: F32, n: int) -> F32:
+    reps = math.ceil(n / max(1, pcm.shape[1]))
+    return np.tile(pcm, (1, reps))[:, :n] if reps > 1 else pcm[:, :n]
+
+
+_PROFILES: dict[str, tuple[float, list[list[float]], bool]] = {
+    # mood: (beats per minute, chords as MIDI notes, light percussion)
+    "lofi": (72, [[53, 57, 60, 64], [52, 55, 59, 62], [50, 53, 57, 60], [48, 52, 55, 59]], True),
+    "upbeat": (116, [[48, 55, 60, 64], [43, 55, 59, 62], [45, 57, 60, 64], [41, 57, 60, 65]], True),
+    "calm": (60, [[48, 55, 62, 64], [45, 52, 59, 60], [41, 48, 55, 57], [43, 50, 57, 59]], False),
+    "cinematic": (54, [[45, 52, 57, 60], [41, 48, 53, 57], [36, 48, 52, 55], [43, 50, 55, 59]], True),
+}
+
+
+def _bed(mood: str, n: int) -> F32:
+    """A soft, deterministic music bed: warm chord pads (two bars each) plus a gentle pulse."""
+    bpm, chords, pulse = _PROFILES.get(mood, _PROFILES["calm"])
+    beat = 60.0 / bpm
+    t = np.arange(n, dtype=np.float64) / RATE
+    bar = 4 * beat * (2 if mood in ("calm", "cinematic") else 1)
+    idx = (t // bar).astype(np.int64)
+    pos = t - idx * bar
+    env = np.minimum(1.0, pos / 0.25) * np.minimum(1.0, (bar - pos) / 0.3)  # soft chord changes
+    left = np.zeros(n)
+    right = np.zeros(n)
+    for voice in range(4):
+        notes = np.array([c[voice] for c in chords], dtype=np.float64)[idx % len(chords)]
+        freq = 440.0 * 2.0 ** ((notes - 69) / 12)
+        phase = 2 * np.pi * freq * t
+        tone = np.sin(phase) + 0.3 * np.sin(2 * phase) + 0.1 * np.sin(3 * phase)
+        pan = 0.35 + 0.1 * voice
+        left += tone * (1 - pan)
+        right += tone * pan
+    mix = np.stack([left, right]) * env * 0.12
+    if pulse:
+        since = t % beat
+        kick = np.sin(2 * np.pi * 55 * since) * np.exp(-since * 18) * 0.5
+        mix += kick
+        if mood == "upbeat":
+            rng = np.random.default_rng(7)
+            off = (t + beat / 2) % beat
+            mix += rng.standard_normal(n) * np.exp(-off * 60) * 0.05
+    peak = float(np.max(np.abs(mix))) or 1.0
+    return np.asarray(mix / peak * 0.8, dtype=np.float32)
