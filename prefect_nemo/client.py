@@ -11,11 +11,13 @@ import asyncio
 import email.utils
 import logging
 import os
+import re
 import time
-from collections.abc import AsyncIterator, Callable
+import unicodedata
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import httpx
 from pydantic import SecretStr
@@ -43,9 +45,13 @@ from prefect_nemo.stream import (
     iter_events,
 )
 
-__all__ = ["NemoClient"]
+__all__ = ["NemoClient", "upload_name"]
 
 logger = logging.getLogger("prefect_nemo.client")
+T = TypeVar("T")
+
+MAX_RENEWALS = 3
+"""Token renewals (1001) allowed within one call: a token may expire again while a retry is on its way."""
 
 SKILL_SOURCE = "prefect-nemo"
 SKILL_PLATFORM = "prefect"
@@ -103,6 +109,7 @@ class NemoClient:
         self._token_store = token_store or TokenStore()
         self._token: SecretStr | None = token or self._token_store.get(self.api_url, self.client_id)
         self._token_lock = asyncio.Lock()
+        self._seen_tokens: set[str] = set()  # every token this client held, scrubbed from every message
         self._http = httpx.AsyncClient(
             base_url=self.api_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -128,7 +135,10 @@ class NemoClient:
 
     def _scrub(self, text: str) -> str:
         if self._token is not None:
-            text = text.replace(self._token.get_secret_value(), "***")
+            self._seen_tokens.add(self._token.get_secret_value())
+        for secret in self._seen_tokens:
+            if secret:
+                text = text.replace(secret, "***")
         return text
 
     def _auth_headers(self) -> dict[str, str]:
@@ -196,12 +206,13 @@ class NemoClient:
     ) -> Any:
         """Send one request, with the retries its kind allows; return the envelope's data."""
         attempt = 0
-        renewed = False
+        renewals = 0
+        extra_headers: dict[str, str] = kwargs.pop("headers", None) or {}  # kept for every attempt
         while True:
             if auth:
                 await self._ensure_token()
             token = self._token
-            headers = {**kwargs.pop("headers", {}), **(self._auth_headers() if auth else {})}
+            headers = {**extra_headers, **(self._auth_headers() if auth else {})}
             try:
                 response = await self._http.request(method, path, headers=headers, **kwargs)
                 return self._unwrap(response)
@@ -213,9 +224,9 @@ class NemoClient:
                 if sent and not idempotent:
                     raise error from exc
             except errors.NemoAuthError:
-                if not auth or self._explicit_token or renewed:
+                if not auth or self._explicit_token or renewals >= MAX_RENEWALS:
                     raise
-                renewed = True
+                renewals += 1
                 logger.info("token rejected (1001); acquiring a new one with the same client id")
                 await self._ensure_token(stale=token)
                 self._rewind(kwargs)
@@ -243,6 +254,11 @@ class NemoClient:
 
     # -- endpoints --------------------------------------------------------------------------------
 
+    @property
+    def has_token(self) -> bool:
+        """Whether a token is configured or stored for this backend and client id."""
+        return self._token is not None
+
     async def acquire_token(self) -> TokenInfo:
         """POST /api/auth/anonymous-token: a free starter token for this client id (stored, never returned)."""
         data = await self._call(
@@ -250,6 +266,9 @@ class NemoClient:
         )
         token = SecretStr(str(data["token"]))
         info = TokenInfo.model_validate({**data, "client_id": self.client_id})
+        if self._token is not None:
+            self._seen_tokens.add(self._token.get_secret_value())
+        self._seen_tokens.add(token.get_secret_value())
         self._token = token
         self._token_store.put(self.api_url, self.client_id, token, info.expires_at)
         return info
@@ -261,11 +280,17 @@ class NemoClient:
         return Session.model_validate(data)
 
     async def upload_file(self, session_id: str, path: Path) -> UploadedFile:
-        """Upload one local file, streamed from disk (multipart field `files`)."""
+        """Upload one local file, streamed from disk (multipart field `files`).
+
+        The name sent is a safe ASCII form of the file's name (a non-UTF-8 or very long local name
+        neither breaks the request nor leaves the machine).
+        """
         mime = MIME_TYPES.get(path.suffix.lower(), "application/octet-stream")
         with path.open("rb") as handle:
             data = await self._call(
-                "POST", f"/api/upload-video/nemo_agent/me/{session_id}", files=[("files", (path.name, handle, mime))]
+                "POST",
+                f"/api/upload-video/nemo_agent/me/{session_id}",
+                files=[("files", (upload_name(path), handle, mime))],
             )
         return UploadedFile.model_validate(data["files"][0])
 
@@ -312,7 +337,13 @@ class NemoClient:
     async def stream_message(
         self, session_id: str, text: str
     ) -> AsyncIterator[tuple[AsyncIterator[StreamEvent], StreamStats]]:
-        """Open /run_sse for one instruction. Never retried once it may have reached the server."""
+        """Open /run_sse for one instruction.
+
+        Sent again only when the backend surely did not take it: the connection was refused, the answer
+        was 429 (rate limited before any work), or 1001 (token expired; renewed with the same client id).
+        Any other error is raised; a 5xx or a lost connection may mean the instruction was taken, so the
+        caller recovers by polling the session state instead of sending it again.
+        """
         body = {
             "app_name": "nemo_agent",
             "user_id": "me",
@@ -320,8 +351,10 @@ class NemoClient:
             "new_message": {"parts": [{"text": text}]},
         }
         stats = StreamStats()
-        await self._ensure_token()
-        for attempt in range(2):
+        refused = rate_limited = renewals = 0
+        while True:
+            await self._ensure_token()
+            token = self._token
             headers = {**self._auth_headers(), "Accept": "text/event-stream", "Cache-Control": "no-store"}
             timeout = httpx.Timeout(
                 self._http.timeout.connect, read=self.stream_idle_timeout, connect=self._http.timeout.connect
@@ -330,22 +363,40 @@ class NemoClient:
             try:
                 response = await self._http.send(request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if attempt == 0:
+                if refused < 1:
+                    refused += 1
                     continue  # it never reached the server: the one safe retry
                 raise errors.NemoTransportError(f"POST /run_sse: {type(exc).__name__}", sent=False) from exc
             except httpx.TransportError as exc:
                 raise errors.NemoTransportError(f"POST /run_sse: {type(exc).__name__}", sent=True) from exc
+            if "text/event-stream" in response.headers.get("content-type", ""):
+                break
             try:
-                if "text/event-stream" not in response.headers.get("content-type", ""):
-                    await response.aread()
-                    self._unwrap(response)  # raises the mapped error
-                    raise errors.NemoStreamError(
-                        "the backend answered /run_sse without an event stream", session_id=session_id
-                    )
-                yield iter_events(response, stats), stats
+                await response.aread()
             finally:
                 await response.aclose()
-            return
+            try:
+                self._unwrap(response)  # raises the mapped error
+            except errors.NemoRateLimited as exc:
+                if rate_limited >= self.max_retries:
+                    raise
+                rate_limited += 1
+                delay = exc.retry_after if exc.retry_after is not None else self.rate_limit_wait
+                logger.warning("instruction refused (HTTP 429, not run); sending it again in %.1f s", delay)
+                await asyncio.sleep(delay)
+                continue
+            except errors.NemoAuthError:
+                if self._explicit_token or renewals >= MAX_RENEWALS:
+                    raise
+                renewals += 1
+                logger.info("token rejected (1001) before the instruction ran; renewing it with the same client id")
+                await self._ensure_token(stale=token)
+                continue
+            raise errors.NemoStreamError("the backend answered /run_sse without an event stream", session_id=session_id)
+        try:
+            yield iter_events(response, stats), stats
+        finally:
+            await response.aclose()
 
     async def generate(
         self,
@@ -366,6 +417,7 @@ class NemoClient:
         deadline = deadline or Deadline(900)
         result = GenerateResult()
         partial: list[str] = []
+        stream_error: ErrorEvent | None = None
         try:
             async with self.stream_message(session_id, text) as (events, stats):
                 last_meaningful = time.monotonic()
@@ -391,7 +443,8 @@ class NemoClient:
                         cls = errors.BUSINESS_CODES.get(event.code or 0)
                         if cls is not None:
                             raise cls(self._scrub(event.message), code=event.code, endpoint="POST /run_sse")
-                        raise errors.NemoStreamError(self._scrub(event.message), session_id=session_id, code=event.code)
+                        stream_error = event
+                        break
                     if deadline.expired:
                         raise errors.NemoTimeout(f"the draft of session {session_id}", deadline.elapsed, "streaming")
                 result.heartbeats = stats.heartbeats + stats.comments
@@ -400,9 +453,30 @@ class NemoClient:
                 "the stream for session %s dropped (%s); checking the session state", session_id, type(exc).__name__
             )
             result.dropped = True
+        except (errors.NemoServerError, errors.NemoTransportError) as exc:
+            if isinstance(exc, errors.NemoTransportError) and not exc.sent:
+                raise
+            # The instruction may have been taken: never send it again, look for its draft instead.
+            logger.warning("no stream for session %s (%s); checking the session state, not re-sending", session_id, exc)
+            result.dropped = True
         if partial:
             result.texts.append("".join(partial))
         result.silent = not result.texts
+        if stream_error is not None:
+            # The cloud sometimes ends a finished edit with "I encountered a temporary issue": the draft
+            # decides. One look at the state: a new, ready draft means the work was done.
+            state = await self._tolerant(lambda: self.state(session_id), deadline)
+            if not (state.is_ready and state.fingerprint != baseline):
+                raise errors.NemoStreamError(
+                    self._scrub(stream_error.message), session_id=session_id, code=stream_error.code
+                )
+            logger.warning(
+                "the stream for session %s ended with an error (%s) but the draft is ready; going on",
+                session_id,
+                self._scrub(stream_error.message),
+            )
+            result.draft = state.draft
+            return result
         state = await self.wait_for_draft(session_id, baseline=baseline, deadline=deadline, backoff=backoff)
         result.recovered_by_polling = state.polls > 1
         result.draft = state.draft
@@ -419,15 +493,30 @@ class NemoClient:
         """Poll the session until its draft is ready and differs from `baseline` (section 4's recovery)."""
         deadline = deadline or Deadline(900)
         polls = 1
-        state = await self.state(session_id)
+        state = await self._tolerant(lambda: self.state(session_id), deadline)
         while not (state.is_ready and state.fingerprint != baseline):
             if deadline.expired:
                 raise errors.NemoTimeout(f"the draft of session {session_id}", deadline.elapsed, "draft not ready")
             await asyncio.sleep(deadline.clamp(backoff.delay(polls - 1)))
             polls += 1
-            state = await self.state(session_id)
+            state = await self._tolerant(lambda: self.state(session_id), deadline)
         state.polls = polls
         return state
+
+    async def _tolerant(self, poll: Callable[[], Awaitable[T]], deadline: Deadline) -> T:
+        """One poll of something idempotent; transient failures (after `_call`'s own retries) are waited
+        out until the deadline, so a backend restart or a burst of 429/5xx does not end a long wait."""
+        attempt = 0
+        while True:
+            try:
+                return await poll()
+            except errors.NemoError as exc:
+                if not exc.retryable or deadline.expired:
+                    raise
+                delay = deadline.clamp(min(5.0, 0.5 * 2**attempt))
+                attempt += 1
+                logger.warning("%s; polling again in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
 
     async def wait_for_render(
         self,
@@ -442,7 +531,7 @@ class NemoClient:
         started = time.monotonic()
         attempt = 0
         while True:
-            job = await self.render_status(render_id)
+            job = await self._tolerant(lambda: self.render_status(render_id), deadline)
             if on_progress:
                 on_progress(job)
             if job.status is RenderStatus.FAILED:
@@ -460,25 +549,55 @@ class NemoClient:
     async def download(
         self, job: RenderJob, dest: Path, *, on_progress: Callable[[int, int | None], None] | None = None
     ) -> Path:
-        """Stream the clip to `dest` through a temp file and an atomic rename; fall back to the
-        authenticated download endpoint when the output URL is missing, expired or cut short."""
+        """Stream the clip to `dest` through a temp file and an atomic rename.
+
+        The output URL is tried first, then the authenticated download endpoint; an expired URL (403) moves
+        on at once, a transient failure (transport error, 429, 5xx, a body cut short) is retried. What lands
+        at `dest` is always whole: the byte count matches and the MP4's boxes are complete.
+        """
         dest.parent.mkdir(parents=True, exist_ok=True)
-        attempts: list[tuple[str, bool]] = []
+        sources: list[tuple[str, bool]] = []
         if job.output_url:
-            attempts.append((job.output_url, False))
-        attempts.append((f"{self.api_url}/api/render/proxy/{job.id}/download", True))
+            sources.append((job.output_url, False))
+        sources.append((f"{self.api_url}/api/render/proxy/{job.id}/download", True))
         reasons: list[str] = []
-        for url, auth in attempts:
-            tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-            try:
-                await self._fetch(url, tmp, auth=auth, on_progress=on_progress)
-                os.replace(tmp, dest)
-                return dest
-            except (httpx.HTTPError, errors.NemoError, OSError) as exc:
-                reasons.append(f"{'endpoint' if auth else 'output URL'}: {self._scrub(str(exc)) or type(exc).__name__}")
-                logger.warning("download of %s from %s failed: %s", job.id, "endpoint" if auth else "URL", reasons[-1])
-            finally:
-                tmp.unlink(missing_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+        for url, auth in sources:
+            where = "download endpoint" if auth else "output URL"
+            renewals = 0
+            attempt = 0
+            reason = ""
+            while True:
+                token = self._token
+                try:
+                    await self._fetch(url, tmp, auth=auth, on_progress=on_progress)
+                    os.replace(tmp, dest)
+                    return dest
+                except errors.NemoAuthError as exc:
+                    reason = str(exc)
+                    if auth and not self._explicit_token and renewals < MAX_RENEWALS:
+                        renewals += 1
+                        await self._ensure_token(stale=token)
+                        continue
+                    retry = False
+                except errors.NemoError as exc:
+                    reason, retry = str(exc), exc.retryable
+                except _Incomplete as exc:
+                    reason, retry = str(exc), True
+                except httpx.HTTPError as exc:
+                    reason, retry = f"{type(exc).__name__}: {exc}", isinstance(exc, httpx.TransportError)
+                except OSError as exc:
+                    reason, retry = f"{type(exc).__name__}: {exc}", False
+                finally:
+                    tmp.unlink(missing_ok=True)
+                reason = self._scrub(reason)
+                logger.warning("download of %s from the %s failed: %s", job.id, where, reason)
+                if not retry or attempt >= self.max_retries:
+                    break
+                attempt += 1
+                await asyncio.sleep(min(4.0, 0.5 * 2 ** (attempt - 1)))
+            tries = f" (after {attempt + 1} tries)" if attempt else ""
+            reasons.append(f"{where}{tries}: {reason}")
         raise errors.NemoDownloadError(job.id, "; ".join(reasons))
 
     async def _fetch(
@@ -489,29 +608,46 @@ class NemoClient:
         headers = self._auth_headers() if auth else {}
         # A CDN URL on another host must not receive our token or skill headers.
         client = self._http if auth else httpx.AsyncClient(timeout=self._http.timeout, transport=None)
+        received = 0
+        expected: int | None = None
         try:
             async with client.stream("GET", url, headers=headers) as response:
                 if response.status_code >= 400:
                     await response.aread()
                     raise self._error(response, _json_or_none(response))
                 expected = int(response.headers["content-length"]) if "content-length" in response.headers else None
-                received = 0
                 with tmp.open("wb") as out:
-                    async for chunk in response.aiter_bytes(1 << 20):
-                        out.write(chunk)
-                        received += len(chunk)
-                        if on_progress:
-                            on_progress(received, expected)
+                    try:
+                        async for chunk in response.aiter_bytes(1 << 20):
+                            out.write(chunk)
+                            received += len(chunk)
+                            if on_progress:
+                                on_progress(received, expected)
+                    except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                        raise _Incomplete(f"cut short after {received} bytes ({type(exc).__name__})") from exc
                     out.flush()
                     os.fsync(out.fileno())
         finally:
             if not auth:
                 await client.aclose()
         if expected is not None and received != expected:
-            raise OSError(f"cut short: {received} of {expected} bytes")
-        with tmp.open("rb") as check:
-            if check.read(12)[4:8] != b"ftyp":
-                raise OSError("not an MP4 (no ftyp box)")
+            raise _Incomplete(f"cut short: {received} of {expected} bytes")
+        from prefect_nemo.media import mp4_problem
+
+        if problem := mp4_problem(tmp):
+            raise _Incomplete(f"not a whole MP4: {problem}")
+
+
+class _Incomplete(Exception):
+    """A download that arrived incomplete: worth another try."""
+
+
+def upload_name(path: Path) -> str:
+    """A safe ASCII file name for a multipart upload: the stem transliterated, at most 80 characters."""
+    stem = unicodedata.normalize("NFKD", path.stem.encode("utf-8", "replace").decode("utf-8"))
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem.encode("ascii", "ignore").decode()).strip("-.")
+    suffix = re.sub(r"[^A-Za-z0-9.]+", "", path.suffix.lower())[:8]
+    return f"{(stem or 'image')[:80]}{suffix}"
 
 
 def _json_or_none(response: httpx.Response) -> Any:

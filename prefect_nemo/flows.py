@@ -7,11 +7,11 @@ safe to show in the UI.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, ParamSpec, TypeVar, cast
 
-from prefect import flow, get_run_logger, task
+from prefect import Flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -20,13 +20,66 @@ from prefect_nemo import tasks
 from prefect_nemo.artifacts import BatchItem, BatchProgress, artifact_key, batch_table, clip_artifacts
 from prefect_nemo.credentials import NemoCredentials
 from prefect_nemo.errors import NemoError, NemoInputError, NemoOutOfCredits
+from prefect_nemo.media import display_path
 from prefect_nemo.models import ClipResult, ClipSpec
 from prefect_nemo.pipeline import ClipJob, make_clip
 from prefect_nemo.progress import report
 from prefect_nemo.settings import NemoSettings
 from prefect_nemo.sources import images_in_folder, read_manifest
 
-__all__ = ["BatchResult", "batch_image_to_video", "convert_folder", "convert_image", "image_to_video", "refine_clip"]
+__all__ = [
+    "BatchResult",
+    "NemoFlow",
+    "batch_image_to_video",
+    "convert_folder",
+    "convert_image",
+    "image_to_video",
+    "refine_clip",
+]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class NemoFlow(Flow[P, R]):
+    """A Prefect flow whose stored parameters are always valid UTF-8.
+
+    Prefect sends a run's parameters to its API as JSON; a file name that is not valid UTF-8 (a surrogate-
+    escaped path) would make that request, and with it the whole batch, fail before it starts. Such names
+    are stored with their stray bytes escaped (`caf\\xe9.png`); the flow itself still gets the real path.
+    """
+
+    def serialize_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        return cast(dict[str, Any], _utf8_safe(super().serialize_parameters(parameters)))
+
+    def with_options(self, *args: Any, **kwargs: Any) -> NemoFlow[P, R]:
+        copy = super().with_options(*args, **kwargs)
+        copy.__class__ = type(self)  # keep the safe serialization on copies (e.g. with a Dask task runner)
+        return cast(NemoFlow[P, R], copy)
+
+
+def _utf8_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return display_path(value)
+        return value
+    if isinstance(value, dict):
+        return {_utf8_safe(k): _utf8_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_utf8_safe(v) for v in value]
+    return value
+
+
+def flow(*, name: str, log_prints: bool = True) -> Callable[[Callable[P, R]], NemoFlow[P, R]]:
+    """`prefect.flow` for this module's flows, as `NemoFlow`s."""
+
+    def make(fn: Callable[P, R]) -> NemoFlow[P, R]:
+        return NemoFlow(fn=fn, name=name, log_prints=log_prints)
+
+    return make
 
 
 def _job(
@@ -133,9 +186,26 @@ async def refine_clip(
     return result
 
 
-@task(name="nemo-convert-image", cache_policy=NO_CACHE, task_run_name="convert {job.image.name}")
+def _convert_run_name() -> str:
+    from prefect.runtime import task_run
+
+    job = task_run.parameters.get("job")
+    return f"convert {display_path(job.image.name)}" if isinstance(job, ClipJob) else "convert"
+
+
+@task(name="nemo-convert-image", cache_policy=NO_CACHE, task_run_name=_convert_run_name)
 async def convert_image(job: ClipJob) -> ClipResult:
-    """The whole path of one image as one task, for batches mapped over a task runner (threads, Dask, Ray)."""
+    """The whole path of one image as one task, for batches mapped over a task runner (threads, Dask, Ray).
+
+    `batch_image_to_video` builds the `ClipJob`s and submits this task when its task runner is not the
+    thread pool; call it yourself only to compose a different batch.
+
+    Example:
+        ```python
+        future = convert_image.submit(job)  # job: a prefect_nemo.pipeline.ClipJob
+        clip = future.result()
+        ```
+    """
     from prefect import get_run_logger as run_logger
 
     result = await make_clip(job, logger=run_logger())
@@ -213,7 +283,7 @@ async def batch_image_to_video(
         )
         for image, p in zip(images, prompts, strict=True)
     ]
-    items = BatchResult(BatchItem(str(j.image), "pending") for j in jobs)
+    items = BatchResult(BatchItem(display_path(j.image), "pending") for j in jobs)
     run_key = artifact_key("nemo-batch", _run_name())
     progress = BatchProgress(len(jobs))
     await progress.start(artifact_key(run_key, "progress"))
@@ -243,7 +313,8 @@ async def batch_image_to_video(
                 item.status, item.error = "failed", str(exc)
             except Exception as exc:  # a bug in one clip must not sink the batch; name it, keep going
                 report(item.image, "failed")
-                item.status, item.error = "failed", f"{type(exc).__name__}: {exc}"
+                item.status, item.error = "failed", f"internal error (please report it): {type(exc).__name__}: {exc}"
+                logger.exception("unexpected failure converting %s", Path(item.image).name)
             if item.error:
                 logger.error("%s: %s", Path(item.image).name, item.error)
             await progress.advance()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import os
+import re
+import struct
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -14,7 +18,17 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from prefect_nemo.errors import NemoInputError
 
-__all__ = ["ACCEPTED_IMAGES", "MAX_UPLOAD_BYTES", "PreparedImage", "VideoInfo", "preflight", "probe", "sha256_file"]
+__all__ = [
+    "ACCEPTED_IMAGES",
+    "MAX_UPLOAD_BYTES",
+    "PreparedImage",
+    "VideoInfo",
+    "display_path",
+    "mp4_problem",
+    "preflight",
+    "probe",
+    "sha256_file",
+]
 
 ACCEPTED_IMAGES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -43,8 +57,16 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _describe(path: Path) -> str:
-    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+def display_path(path: Path | str) -> str:
+    """A path as text that is always valid UTF-8: a non-UTF-8 name's stray bytes become `\\xe9` escapes.
+
+    Everything handed to Prefect (parameters, run names, logs, artifacts) must be valid UTF-8 JSON; a raw
+    surrogate-escaped file name would make the API request, and with it the run, fail.
+    """
+    try:
+        return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that is not an escaped byte
+        return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def preflight(path: Path | str, work_dir: Path) -> PreparedImage:
@@ -55,7 +77,8 @@ def preflight(path: Path | str, work_dir: Path) -> PreparedImage:
             render badly.
     """
     path = Path(path)
-    name = _describe(path)
+    name = display_path(path)
+    shown = display_path(path.name)
     if not path.exists():
         raise NemoInputError(name, "no such file")
     if path.is_dir():
@@ -64,7 +87,7 @@ def preflight(path: Path | str, work_dir: Path) -> PreparedImage:
     if size == 0:
         raise NemoInputError(name, "file is empty (0 bytes)")
     if size > MAX_UPLOAD_BYTES:
-        raise NemoInputError(name, f"file is {size / 2**20:.0f} MB; the upload limit is 200 MB")
+        raise NemoInputError(name, f"file is {math.ceil(size / 2**20)} MB; the upload limit is 200 MB")
     if path.suffix.lower() not in ACCEPTED_IMAGES:
         accepted = ", ".join(s.lstrip(".") for s in ACCEPTED_IMAGES)
         raise NemoInputError(name, f"unsupported type '{path.suffix or '(none)'}'; accepted image types: {accepted}")
@@ -81,7 +104,7 @@ def preflight(path: Path | str, work_dir: Path) -> PreparedImage:
                 rotated = image.getexif().get(0x0112, 1) not in (1, None)
                 upright = ImageOps.exif_transpose(image) if rotated else image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise NemoInputError(name, f"image is too large to decode safely ({exc})") from exc
+        raise NemoInputError(name, _too_many_pixels(exc)) from exc
     except UnidentifiedImageError as exc:
         raise NemoInputError(name, "not a readable image (unknown or corrupt format)") from exc
     except (OSError, SyntaxError, ValueError) as exc:
@@ -93,13 +116,13 @@ def preflight(path: Path | str, work_dir: Path) -> PreparedImage:
         raise NemoInputError(name, f"image is {width}x{height}; each side must be at least {MIN_SIDE} px")
     reencode = rotated or image.mode not in ("RGB", "L") or frames > 1
     if frames > 1:
-        notes.append(f"{path.name} is animated ({frames} frames); only the first frame is used")
+        notes.append(f"{shown} is animated ({frames} frames); only the first frame is used")
     if rotated:
-        notes.append(f"{path.name} was rotated upright from its EXIF orientation")
+        notes.append(f"{shown} was rotated upright from its EXIF orientation")
     rgb = _to_rgb(upright)
     luminance = np.asarray(rgb.convert("L").resize((min(256, width), min(256, height))), dtype=np.float32)
     if float(luminance.std()) < LOW_CONTRAST:
-        notes.append(f"{path.name} has low contrast; higher-contrast images give cleaner motion")
+        notes.append(f"{shown} has low contrast; higher-contrast images give cleaner motion")
     upload = path
     if reencode:
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -107,6 +130,18 @@ def preflight(path: Path | str, work_dir: Path) -> PreparedImage:
         upload = work_dir / f"{digest[:16]}.png"
         rgb.save(upload, format="PNG")
     return PreparedImage(path, upload, sha256_file(path), width, height, notes)
+
+
+def _too_many_pixels(exc: Exception) -> str:
+    """The reason for a decompression-bomb refusal, sized from Pillow's own message (Pillow's global limit
+    is never lifted, not even to read the header: another thread may be checking another image)."""
+    limit = Image.MAX_IMAGE_PIXELS or 0
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else "too many pixels"
+    return (
+        f"image has {size}, over the {limit / 1e6:.0f}-megapixel limit that guards against decompression bombs; "
+        "downscale it (8K, 7680x4320, is plenty)"
+    )
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -133,8 +168,44 @@ class VideoInfo:
     has_audio: bool
 
 
+def mp4_problem(path: Path) -> str | None:
+    """Why a file is not a whole MP4 (None if it is): its top-level boxes must start with `ftyp`, include
+    `moov` and `mdat`, and each fit inside the file. Catches a download cut short even when the server sent
+    no length (a `+faststart` file with a truncated `mdat` still opens and reports its full duration)."""
+    size = path.stat().st_size
+    seen: list[str] = []
+    with path.open("rb") as handle:
+        offset = 0
+        while offset < size:
+            handle.seek(offset)
+            header = handle.read(16)
+            if len(header) < 8:
+                return f"{size - offset} stray bytes after the last box"
+            length, kind = struct.unpack(">I4s", header[:8])
+            name = kind.decode("latin-1")
+            if length == 1:
+                if len(header) < 16:
+                    return f"box '{name}' is cut inside its header"
+                length = struct.unpack(">Q", header[8:16])[0]
+            elif length == 0:
+                length = size - offset  # runs to the end of the file
+            if length < 8:
+                return f"box '{name}' at byte {offset} has an impossible size {length}"
+            if offset + length > size:
+                return f"truncated: box '{name}' needs {offset + length} bytes, the file has {size}"
+            seen.append(name)
+            offset += length
+    if not seen or seen[0] != "ftyp":
+        return "does not start with an 'ftyp' box"
+    missing = [box for box in ("moov", "mdat") if box not in seen]
+    return "no " + " or ".join(f"'{box}'" for box in missing) + " box" if missing else None
+
+
 def probe(path: Path) -> VideoInfo:
-    """Open an MP4 with PyAV and describe its video stream; raises ValueError if it is not a playable clip."""
+    """Check an MP4 is whole, open it with PyAV and describe its video stream; raises ValueError if it is
+    not a complete, playable clip."""
+    if problem := mp4_problem(path):
+        raise ValueError(f"not a whole MP4: {problem}")
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:

@@ -12,14 +12,29 @@ from pathlib import Path
 
 from prefect_nemo import tasks
 from prefect_nemo.credentials import NemoCredentials
-from prefect_nemo.errors import NemoDownloadError, NemoRenderFailed, NemoSessionNotFound, NemoTimeout
+from prefect_nemo.errors import (
+    NemoAPIError,
+    NemoDownloadError,
+    NemoInputError,
+    NemoRenderFailed,
+    NemoServerError,
+    NemoSessionNotFound,
+    NemoStreamError,
+    NemoTimeout,
+    NemoTransportError,
+)
 from prefect_nemo.ledger import ClipRecord, Ledger, clip_key
-from prefect_nemo.media import PreparedImage, preflight, probe, sha256_file
+from prefect_nemo.media import PreparedImage, display_path, preflight, probe, sha256_file
 from prefect_nemo.models import ClipResult, ClipSpec, RenderJob
 from prefect_nemo.polling import Deadline
 from prefect_nemo.progress import report
 
-__all__ = ["ClipJob", "make_clip", "translate_gui_text"]
+__all__ = ["DURATION_RANGE", "MAX_INSTRUCTION_CHARS", "ClipJob", "check_spec", "make_clip", "translate_gui_text"]
+
+MAX_INSTRUCTION_CHARS = 4000
+"""The longest instruction the backend takes; checked before any request."""
+DURATION_RANGE = (1.0, 60.0)
+"""Clip lengths the backend renders, in seconds."""
 
 _GUI_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (
@@ -65,6 +80,21 @@ class ClipJob:
         return self.refine_of.version + 1 if self.refine_of else 1
 
 
+def check_spec(spec: ClipSpec) -> None:
+    """Refuse, before any request, an instruction the backend would reject (so nothing is spent on it)."""
+    prompt = spec.prompt.strip()
+    if not prompt:
+        raise NemoInputError("instruction", "is empty; say what the clip should be, e.g. '5-second slow push-in'")
+    message = spec.message()
+    if len(message) > MAX_INSTRUCTION_CHARS:
+        raise NemoInputError(
+            "instruction", f"is {len(message):,} characters long; the limit is {MAX_INSTRUCTION_CHARS:,}"
+        )
+    low, high = DURATION_RANGE
+    if spec.duration is not None and not low <= spec.duration <= high:
+        raise NemoInputError("duration", f"{spec.duration:g} s is out of range; clips are {low:g}-{high:g} s long")
+
+
 def _render_id() -> str:
     return f"render_{uuid.uuid4().hex}"
 
@@ -81,6 +111,7 @@ async def make_clip(job: ClipJob, *, logger: logging.Logger | logging.LoggerAdap
     """Turn one image into a verified MP4, resuming whatever an earlier run already paid for."""
     name = str(job.image)
     report(name, "preflight")
+    check_spec(job.spec)
     request = job.spec.normalized()
     if job.refine_of:
         # The image is already in the clip's session; the source file need not exist any more.
@@ -101,7 +132,7 @@ async def make_clip(job: ClipJob, *, logger: logging.Logger | logging.LoggerAdap
     if job.refresh:
         record = ClipRecord(key, session_id=record.session_id, task_id=record.task_id, uploaded=record.uploaded)
     elif cached := _valid_cached(record):
-        logger.info("cached: %s -> %s", job.image.name, cached.path)
+        logger.info("cached: %s -> %s", display_path(job.image.name), cached.path)
         report(name, "cached", 1.0)
         return cached
     elif record.result is not None:
@@ -152,7 +183,7 @@ async def _run(
         if record.generate_sent:
             # An earlier run sent the instruction and stopped before the draft was ready: never re-send,
             # wait for the draft the backend is (or was) making.
-            logger.info("instruction for %s was already sent; waiting for its draft", job.image.name)
+            logger.info("instruction for %s was already sent; waiting for its draft", display_path(job.image.name))
             async with credentials.get_client() as client:
                 state = await client.wait_for_draft(session_id, baseline=record.baseline, deadline=deadline)
             record.draft = state.draft
@@ -162,9 +193,17 @@ async def _run(
                 record.baseline = (await tasks.get_state(credentials, session_id)).fingerprint
             record.generate_sent = True
             ledger.save(record)
-            generated = await tasks.generate_clip(
-                credentials, session_id, job.spec.message(), baseline=record.baseline, timeout=deadline.remaining
-            )
+            try:
+                generated = await tasks.generate_clip(
+                    credentials, session_id, job.spec.message(), baseline=record.baseline, timeout=deadline.remaining
+                )
+            except (NemoAPIError, NemoStreamError, NemoTransportError) as exc:
+                if not isinstance(exc, NemoServerError) and not getattr(exc, "sent", False):
+                    # The backend said it did not run the instruction (refused, rejected, out of credits, or
+                    # failed with no draft): a later run may send it again without paying twice.
+                    record.generate_sent = False
+                    ledger.save(record)
+                raise
             record.texts = [translate_gui_text(t) for t in generated.texts]
             for text in record.texts:
                 logger.info("NemoVideo: %s", text)
@@ -192,7 +231,7 @@ async def _run(
         codec=info.codec,
         render_id=job_status.id,
         session_id=session_id,
-        source_image=str(job.image),
+        source_image=display_path(job.image),
         image_sha256=prepared.sha256,
         instruction=job.spec.message(),
         texts=record.texts,

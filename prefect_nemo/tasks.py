@@ -40,7 +40,7 @@ __all__ = [
 def retry_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
     """Retry only failures that another attempt can fix (transport errors, 429, 5xx); never 4xx."""
     try:
-        state.result()
+        state.result(_sync=True)  # type: ignore[call-overload]
     except NemoError as exc:
         return exc.retryable
     except Exception:
@@ -59,7 +59,11 @@ _transient: dict[str, Any] = {
 
 @task(name="nemo-acquire-token", cache_policy=NO_CACHE)
 async def acquire_token(credentials: NemoCredentials) -> TokenInfo:
-    """Acquire an anonymous starter token (or check the configured one) and keep it out of the result.
+    """Make sure a token is at hand - the configured one, the one stored for this client id, or a new
+    anonymous starter token - and return what it grants, never the token itself.
+
+    The cloud grants one anonymous token per client id per 7 days, so a stored token is reused
+    (and checked with a credits call) rather than asked for again.
 
     Example:
         ```python
@@ -68,9 +72,9 @@ async def acquire_token(credentials: NemoCredentials) -> TokenInfo:
         ```
     """
     async with credentials.get_client() as client:
-        if credentials.token is None:
+        if not client.has_token:
             return await client.acquire_token()
-        balance = await client.credits()
+        balance = await client.credits()  # renews an expired anonymous token (1001) on the way
         return TokenInfo(credits=balance.available, client_id=client.client_id)
 
 
@@ -171,13 +175,27 @@ async def download_clip(
 
 @task(name="nemo-credits", **_transient)
 async def get_credits(credentials: NemoCredentials) -> Credits:
-    """The account's credit balance."""
+    """The account's credit balance: `available`, `frozen` (reserved by running jobs) and `total`.
+
+    Example:
+        ```python
+        balance = await get_credits(NemoCredentials())
+        print(balance.available)
+        ```
+    """
     async with credentials.get_client() as client:
         return await client.credits()
 
 
 @task(name="nemo-session-state", **_transient)
 async def get_state(credentials: NemoCredentials, session_id: str) -> SessionState:
-    """The session's current timeline."""
+    """The session's current timeline (`draft`, `video_infos`, `canvas_config`).
+
+    Example:
+        ```python
+        state = await get_state(NemoCredentials(), clip.session_id)
+        print(state.is_ready, state.draft)
+        ```
+    """
     async with credentials.get_client() as client:
         return await client.state(session_id)

@@ -77,7 +77,10 @@ class TestToken:
 
     async def test_ip_cap_is_429_with_retry_after(self, make_server: ServerFactory, tmp_path: Path) -> None:
         server = make_server(tokens_per_ip=1)
-        async with new_client(server, tmp_path, max_retries=0) as first, new_client(server, tmp_path, max_retries=0) as second:
+        async with (
+            new_client(server, tmp_path, max_retries=0) as first,
+            new_client(server, tmp_path, max_retries=0) as second,
+        ):
             await first.acquire_token()
             with pytest.raises(errors.NemoRateLimited) as caught:
                 await second.acquire_token()
@@ -101,7 +104,9 @@ class TestSessionsAndUploads:
             await client.state("1234567890123456789")
         assert caught.value.code == 1002
 
-    async def test_another_tokens_session_is_1002(self, client: NemoClient, local_server: LocalServer, tmp_path: Path) -> None:
+    async def test_another_tokens_session_is_1002(
+        self, client: NemoClient, local_server: LocalServer, tmp_path: Path
+    ) -> None:
         session = await client.create_session()
         async with new_client(local_server, tmp_path) as stranger:
             with pytest.raises(errors.NemoSessionNotFound):
@@ -147,7 +152,9 @@ class TestGenerate:
         assert result.heartbeats > 0
         assert result.draft and result.draft["d"] == 3000
 
-    async def test_silent_stream_recovers_by_polling_state(self, make_server: ServerFactory, tmp_path: Path, image: Path) -> None:
+    async def test_silent_stream_recovers_by_polling_state(
+        self, make_server: ServerFactory, tmp_path: Path, image: Path
+    ) -> None:
         server = make_server(silent_ratio=1.0)
         async with new_client(server, tmp_path) as c:
             session = await c.create_session()

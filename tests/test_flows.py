@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
@@ -31,9 +30,7 @@ async def artifact_keys(prefix: str) -> list[str]:
 
 
 class TestImageToVideo:
-    async def test_one_image_to_a_verified_clip(
-        self, harness: None, local_server: LocalServer, tmp_path: Path
-    ) -> None:
+    async def test_one_image_to_a_verified_clip(self, harness: None, local_server: LocalServer, tmp_path: Path) -> None:
         image = write_image(tmp_path / "spring.png", (1200, 800))
         result = await image_to_video(image, "2-second slow push-in, title 'Spring Sale'", out_dir=tmp_path / "out")
         assert isinstance(result, ClipResult)
@@ -84,7 +81,7 @@ class TestBatch:
     async def test_one_bad_image_does_not_sink_the_batch(
         self, harness: None, local_server: LocalServer, tmp_path: Path
     ) -> None:
-        good = [write_image(tmp_path / f"item-{i}.png", (500 + 10 * i, 400)) for i in range(3)]
+        good = [write_image(tmp_path / f"item-{i}.png", (500 + 10 * i, 410)) for i in range(3)]
         bad = tmp_path / "broken.png"
         bad.write_text("this is not a picture")
         items: list[Any] = await batch_image_to_video(
@@ -125,9 +122,10 @@ class TestRefine:
         assert second.path != first.path and first.path.is_file() and second.path.is_file()
         assert second.sha256 != first.sha256
         assert after["POST /run_sse"] == before["POST /run_sse"] + 1
-        assert after["POST /api/upload-video/nemo_agent/me/{session_id}"] == before[
-            "POST /api/upload-video/nemo_agent/me/{session_id}"
-        ]
+        assert (
+            after["POST /api/upload-video/nemo_agent/me/{session_id}"]
+            == before["POST /api/upload-video/nemo_agent/me/{session_id}"]
+        )
         again = await refine_clip(first, "make the title bigger")  # the same refinement is cached
         assert again.cached and again.path == second.path
 

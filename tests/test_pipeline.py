@@ -105,7 +105,10 @@ async def test_failed_render_gets_exactly_one_new_id(harness: None, make_server:
 @pytest.mark.parametrize(
     ("said", "expected"),
     [
-        ("Your clip is ready. Click the Export button to download it.", "Your clip is ready. prefect-nemo exports it next."),
+        (
+            "Your clip is ready. Click the Export button to download it.",
+            "Your clip is ready. prefect-nemo exports it next.",
+        ),
         ("Open the music panel to see it.", "(session state queried.)"),
         ("Drag the clip to the timeline.", "(edits are sent as instructions.)"),
         ("Added a title.", "Added a title."),

@@ -34,7 +34,9 @@ class TestTypedDialect:
         assert parse_data('{"type":"heartbeat"}') == [HeartbeatEvent()]
 
     def test_error_keeps_code(self) -> None:
-        assert parse_data('{"type":"error","message":"out of credits","code":2001}') == [ErrorEvent("out of credits", 2001)]
+        assert parse_data('{"type":"error","message":"out of credits","code":2001}') == [
+            ErrorEvent("out of credits", 2001)
+        ]
 
     def test_unknown_type_is_ignored(self) -> None:
         assert parse_data('{"type":"thinking","content":"hmm"}') == []

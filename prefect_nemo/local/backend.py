@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import ctypes
 import hashlib
 import hmac
 import logging
 import multiprocessing
+import os
 import random
 import secrets
+import signal
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,7 +24,7 @@ from typing import Any
 
 from prefect_nemo.local import director, worker
 from prefect_nemo.local.agent import Channel, Event, should_stay_silent
-from prefect_nemo.local.faults import Faults
+from prefect_nemo.local.faults import Faults, StreamFate
 from prefect_nemo.local.settings import LocalSettings
 from prefect_nemo.local.store import Store
 
@@ -74,7 +78,8 @@ class Backend:
         self.rng = random.Random(settings.seed)
         self.faults = Faults.parse(settings.faults, seed=settings.seed)
         self.requests: Counter[str] = Counter()
-        self.url_secret = secrets.token_bytes(16)
+        self.errors: Counter[str] = Counter()
+        self.url_secret = _url_secret(self.data_dir / "url.key")
         self.base_url = ""
         self._tasks: set[asyncio.Task[None]] = set()
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
@@ -83,13 +88,16 @@ class Backend:
 
     def start(self) -> None:
         self._pool = concurrent.futures.ProcessPoolExecutor(
-            self.settings.render_workers, mp_context=multiprocessing.get_context("spawn")
+            self.settings.render_workers, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent
         )
         for _ in range(self.settings.render_workers):
             self._pool.submit(worker.warm_up)
+        # Work accepted before a stop or a crash goes on: nothing the client was told is under way is lost.
         for job in self.store.renders_in("pending", "processing"):
             logger.info("resuming render %s after a restart", job["render_id"])
             self._spawn(self._run_render(job["render_id"]))
+        for generation in self.store.generations_in("running"):
+            self._resume_generation(generation)
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -131,8 +139,9 @@ class Backend:
         return {"token": live["token"], "user_id": live["user_id"], "expires_at": expires, "credits": credits}
 
     def user(self, authorization: str | None) -> str:
-        token = (authorization or "").removeprefix("Bearer ").strip()
-        row = self.store.token(token) if token else None
+        """The user behind an `Authorization: Bearer <token>` header; anything else is 1001."""
+        scheme, _, token = (authorization or "").partition(" ")
+        row = self.store.token(token.strip()) if scheme == "Bearer" and token.strip() else None
         if row is None:
             raise ApiError(1001, "token invalid or expired; request a new anonymous token with the same X-Client-Id")
         return str(row["user_id"])
@@ -179,7 +188,9 @@ class Backend:
 
     # -- generation ---------------------------------------------------------------------------------
 
-    def begin_generation(self, session: dict[str, Any], user_id: str, message: str) -> Channel:
+    def begin_generation(
+        self, session: dict[str, Any], user_id: str, message: str, fate: StreamFate = StreamFate.NORMAL
+    ) -> Channel:
         """Check what must be checked before the stream opens, then start the work in the background."""
         uploads = self.store.uploads(session["session_id"])
         images = [u for u in uploads if u["file_type"] == "image"]
@@ -188,11 +199,30 @@ class Backend:
         if _refines(session["draft"], images[-1]["file_id"]) is None:
             session = {**session, "draft": None}  # a new image in the session starts a new draft
         cost = self.settings.edit_cost if session["draft"] else self.settings.generate_cost
-        if self.store.credits(user_id)["credits"] < cost or self.faults.out_of_credits(self):
+        if self.store.credits(user_id)["credits"] < cost or self.faults.out_of_credits():
             raise ApiError(2001, "out of credits: register at https://nemovideo.com/register or top up")
+        self.faults.accepted()
         channel = Channel()
-        self._spawn(self._generate(session, user_id, message, images[-1], uploads, cost, channel))
+        generation = self.store.add_generation(session["session_id"], message, images[-1]["info"].get("hash"))
+        self._spawn(self._generate(session, user_id, message, images[-1], uploads, cost, channel, generation, fate))
         return channel
+
+    def _resume_generation(self, row: dict[str, Any]) -> None:
+        """Finish a generation a stopped or killed server had accepted (no one listens to its stream)."""
+        session = self.store.session_by_id(row["session_id"])
+        uploads = self.store.uploads(row["session_id"])
+        images = [u for u in uploads if u["file_type"] == "image"]
+        if session is None or not images:
+            self.store.finish_generation(row["id"], "failed")
+            return
+        logger.info("resuming generation %s of session %s after a restart", row["id"], row["session_id"])
+        if _refines(session["draft"], images[-1]["file_id"]) is None:
+            session = {**session, "draft": None}
+        cost = self.settings.edit_cost if session["draft"] else self.settings.generate_cost
+        channel = Channel()
+        self._spawn(
+            self._generate(session, session["user_id"], row["message"], images[-1], uploads, cost, channel, row["id"])
+        )
 
     async def _generate(
         self,
@@ -203,9 +233,10 @@ class Backend:
         uploads: list[dict[str, Any]],
         cost: int,
         channel: Channel,
+        generation: int,
+        fate: StreamFate = StreamFate.NORMAL,
     ) -> None:
         session_id = session["session_id"]
-        generation = self.store.add_generation(session_id, message, image["info"].get("hash"))
         try:
             info = image["info"]
             audio = [u for u in uploads if u["file_type"] == "audio"]
@@ -223,7 +254,7 @@ class Backend:
                 channel.send(Event("error", text=str(exc), code=4000))
                 self.store.finish_generation(generation, "rejected")
                 return
-            silent = should_stay_silent(self.rng, self.settings.silent_ratio)
+            silent = fate is StreamFate.SILENT or should_stay_silent(self.rng, self.settings.silent_ratio)
             if not silent:
                 channel.send(Event("text", text=plan.texts[0] if plan.texts else "Working on it."))
             draft = plan.draft
@@ -232,7 +263,11 @@ class Backend:
             previous_video = _video_segment(session["draft"]) if session["draft"] else None
             for call in plan.tool_calls:
                 channel.send(Event("tool_call", name=call["name"], data=call.get("args") or {}))
-                if call["name"] == "generate_video" and video is not None and _needs_motion(video, previous_video):
+                if fate is StreamFate.FAIL:  # the video model gives up at once: nothing made, nothing charged
+                    channel.send(Event("error", text="generation failed: the video model returned no clip (injected)"))
+                    self.store.finish_generation(generation, "failed")
+                    return
+                if call["name"] == "generate_video" and video is not None and _needs_motion(draft, session["draft"]):
                     clip_id = "gen_" + secrets.token_hex(8)
                     out = self.data_dir / "media" / f"{clip_id}.mp4"
                     await self._with_heartbeats(channel, self._in_worker(worker.motion, image["path"], draft, str(out)))
@@ -242,18 +277,23 @@ class Backend:
                 elif call["name"] == "generate_video" and video is not None and previous_video is not None:
                     video["clip"] = previous_video.get("clip")
                 channel.send(Event("tool_result", name=call["name"], data={"status": "ok"}))
-            if not self.store.charge(user_id, cost):
+            # Charge, draft and "done" in one transaction: a crash between them can neither lose the
+            # draft of a charged generation nor make a resumed generation charge twice.
+            if not self.store.complete_generation(generation, user_id, cost, session_id, draft, media):
                 channel.send(Event("error", text="out of credits", code=2001))
                 self.store.finish_generation(generation, "no-credits")
                 return
-            self.store.save_draft(session_id, draft, media)
+            if self.faults.generation_finished():
+                logger.info("fault token-expiry: every live token expires now")
+                self.store.expire_tokens()
             if not silent:
                 for text in plan.texts[1:]:
                     channel.send(Event("text", text=text))
                 channel.send(
                     Event("text", text="Your clip is ready in the timeline. Click the Export button to download it.")
                 )
-            self.store.finish_generation(generation, "done")
+            if fate is StreamFate.TRAILING_ERROR:
+                channel.send(Event("error", text="I encountered a temporary issue. Please try again later."))
         except Exception as exc:  # the stream must carry the failure; the task has no one else to tell
             logger.exception("generation failed in session %s", session_id)
             channel.send(Event("error", text=f"generation failed: {type(exc).__name__}: {exc}"))
@@ -283,7 +323,8 @@ class Backend:
         known = {u["file_id"] for u in self.store.uploads(session_id)}
         if missing := assets_of(draft) - known:
             raise ApiError(400, f"draft refers to unknown assets: {sorted(missing)}", 400, envelope="success")
-        self.faults.before_export(self)
+        if self.faults.export_blocked():
+            raise ApiError(402, "export is not available on the free plan", 402, envelope="success")
         quality = self.settings.quality or str((body.get("output") or {}).get("quality") or "high")
         if not self.store.add_render(render_id, session_id, user_id, draft, quality):
             raise ApiError(409, f"duplicate render id {render_id}", 409, envelope="success")
@@ -298,13 +339,19 @@ class Backend:
         assets = {
             asset: row["path"] for asset in assets_of(job["draft"]) if (row := self.store.upload(asset)) is not None
         }
+        fate = self.faults.render_fate(render_id)
+        if fate == "stall":
+            self.store.update_render(render_id, status="processing", progress=50)
+            return
         try:
             await self._in_worker(
                 worker.export, str(self.store.path), render_id, job["draft"], assets, str(out), job["quality"]
             )
             if self.settings.render_latency is not None:
                 await asyncio.sleep(max(0.0, self.settings.render_latency - (time.monotonic() - started)))
-            self.faults.after_render(self, render_id)
+            if fate == "fail":
+                raise RuntimeError("the render service failed (injected)")
+            self.faults.rendered(render_id)
             self.store.update_render(
                 render_id, status="completed", progress=100, output_path=str(out), completed_at=time.time()
             )
@@ -333,7 +380,8 @@ class Backend:
         return data
 
     def output_url(self, render_id: str, ttl: float | None = None) -> str:
-        expires = int(time.time() + (self.settings.url_ttl if ttl is None else ttl))
+        ttl = self.faults.url_ttl(render_id, self.settings.url_ttl if ttl is None else ttl)
+        expires = int(time.time() + ttl)
         return f"{self.base_url}/render-result/{render_id}.mp4?exp={expires}&sig={self.sign(render_id, expires)}"
 
     def sign(self, render_id: str, expires: int) -> str:
@@ -349,9 +397,37 @@ class Backend:
         renders = Counter(r["status"] for r in self.store.renders_in("pending", "processing", "completed", "failed"))
         return {
             "requests": dict(sorted(self.requests.items())),
+            "errors": dict(sorted(self.errors.items())),
             "generations": self.store.generation_counts(),
             "renders": dict(renders),
+            "sessions": self.store.session_count(),
+            "tokens": self.store.token_summary(),
+            "faults": dict(self.faults.fired),
         }
+
+
+def _url_secret(path: Path) -> bytes:
+    """The key that signs output URLs, kept in the data folder so links survive a restart (mode 0600)."""
+    try:
+        key = path.read_bytes()
+        if len(key) >= 16:
+            return key
+    except OSError:
+        pass
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    return key
+
+
+def _die_with_parent() -> None:
+    """Render workers die with the server, even a SIGKILLed one, so no orphan renders into a restart's files."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
 
 
 def _video_segment(draft: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -368,12 +444,20 @@ def _refines(draft: dict[str, Any] | None, image_id: str) -> dict[str, Any] | No
     return draft if video is not None and video.get("src") == image_id else None
 
 
-def _needs_motion(video: dict[str, Any], previous: dict[str, Any] | None) -> bool:
-    """Stage 1 re-renders only when the picture's motion changed, not for a title or music edit."""
-    if previous is None or not previous.get("clip"):
+def _needs_motion(draft: dict[str, Any], previous: dict[str, Any] | None) -> bool:
+    """Stage 1 re-renders only when the picture's motion, size or timing changed, not for a title or music edit."""
+    before, after = _video_segment(previous), _video_segment(draft)
+    if before is None or after is None or not before.get("clip"):
         return True
 
-    def without_clip(segment: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in segment.items() if k != "clip"}
+    def shape(d: dict[str, Any], segment: dict[str, Any]) -> Any:
+        return (
+            d.get("d"),
+            d.get("m", {}).get("width"),
+            d.get("m", {}).get("height"),
+            d.get("m", {}).get("fps"),
+            {k: v for k, v in segment.items() if k != "clip"},
+        )
 
-    return without_clip(video) != without_clip(previous)
+    assert previous is not None
+    return bool(shape(draft, after) != shape(previous, before))

@@ -24,10 +24,12 @@ import httpx
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from PIL import Image
-from starlette.datastructures import UploadFile
+from starlette.datastructures import MutableHeaders, UploadFile
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from prefect_nemo.local.agent import format_sse
+from prefect_nemo.local.agent import Event, format_sse
 from prefect_nemo.local.backend import ApiError, Backend
+from prefect_nemo.local.faults import DownloadCut, StreamFate
 from prefect_nemo.local.settings import LocalSettings
 
 __all__ = ["ACCEPTED", "create_app"]
@@ -55,6 +57,67 @@ def render_answer(backend: Backend, data: dict[str, Any]) -> dict[str, Any]:
     return {"success": True, "data": data}
 
 
+class StreamDropped(Exception):
+    """Raised inside a response body to cut the connection mid-way (fault injection)."""
+
+
+def error_response(backend: Backend, exc: ApiError) -> JSONResponse:
+    """An error in the envelope its endpoint uses, counted by code for `/local/metrics`."""
+    backend.errors[str(exc.code)] += 1
+    if exc.envelope == "success":
+        body: dict[str, Any] = {"success": False, "error": exc.message, "code": exc.code}
+    else:
+        body = {"code": exc.code, "message": exc.message, "data": None}
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+
+class FaultsAndCounters:
+    """ASGI middleware: counts requests per route, tags answers with a request id, injects HTTP faults.
+
+    Plain ASGI rather than `BaseHTTPMiddleware`, so an exception inside a streamed body reaches the
+    server and cuts the connection (a real drop) instead of ending the body cleanly.
+    """
+
+    def __init__(self, app: ASGIApp, backend: Backend) -> None:
+        self.app = app
+        self.backend = backend
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        backend = self.backend
+        if not backend.base_url:
+            backend.base_url = str(Request(scope).base_url).rstrip("/")
+        request_id = uuid.uuid4().hex[:16]
+        method, path = scope["method"], scope["path"]
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("x-request-id", request_id)
+            await send(message)
+
+        async def discard(message: Message) -> None:
+            pass
+
+        fault = backend.faults.on_request(method, path)
+        try:
+            if fault and fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault is None or fault.status is None:
+                await self.app(scope, receive, tagged)
+                return
+            envelope = "success" if path.startswith("/api/render/") else "code"
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
+            message = f"injected fault {fault.name}: HTTP {fault.status}"
+            injected = ApiError(fault.status, message, fault.status, envelope=envelope, headers=headers)
+            if fault.after:  # the work is done, but the gateway loses the answer
+                await self.app(scope, receive, discard)
+            await error_response(backend, injected)(scope, receive, tagged)
+        finally:
+            backend.requests[f"{method} {getattr(scope.get('route'), 'path', 'unmatched')}"] += 1
+
+
 def create_app(settings: LocalSettings) -> FastAPI:
     backend = Backend(settings)
 
@@ -69,22 +132,9 @@ def create_app(settings: LocalSettings) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        if exc.envelope == "success":
-            body: dict[str, Any] = {"success": False, "error": exc.message, "code": exc.code}
-        else:
-            body = {"code": exc.code, "message": exc.message, "data": None}
-        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+        return error_response(backend, exc)
 
-    @app.middleware("http")
-    async def count_and_tag(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if not backend.base_url:
-            backend.base_url = str(request.base_url).rstrip("/")
-        request_id = uuid.uuid4().hex[:16]
-        response = await call_next(request)
-        route = request.scope.get("route")
-        backend.requests[f"{request.method} {getattr(route, 'path', 'unmatched')}"] += 1
-        response.headers["x-request-id"] = request_id
-        return response
+    app.add_middleware(FaultsAndCounters, backend=backend)
 
     def user(authorization: str | None) -> str:
         return backend.user(authorization)
@@ -124,8 +174,12 @@ def create_app(settings: LocalSettings) -> FastAPI:
         user_id = user(authorization)
         backend.session(session_id, user_id)
         limit = settings.max_upload_bytes
+        too_large = ApiError(4002, f"file too large: the limit is {limit // (1024 * 1024)} MB")
         if int(request.headers.get("content-length") or 0) > limit + 1024 * 1024:
-            raise ApiError(4002, f"file too large: the limit is {limit // (1024 * 1024)} MB")
+            raise too_large
+        # The body is counted as it arrives (chunked uploads announce no length) and parsed by Starlette
+        # into temp files that spill to disk past 1 MB: an upload never sits in memory.
+        request = Request(request.scope, _capped_receive(request, limit + 1024 * 1024, too_large))
         if request.headers.get("content-type", "").startswith("application/json"):
             body = await _json(request)
             files = [await _fetch_url(str(url), limit) for url in body.get("urls") or []]
@@ -134,26 +188,39 @@ def create_app(settings: LocalSettings) -> FastAPI:
             files = [(f.filename or "upload", f) for f in form.getlist("files") if isinstance(f, UploadFile)]
         if not files:
             raise ApiError(400, "no files: send multipart field 'files' or JSON {'urls': [...]}", 400)
-        return ok(
-            {"files": [_store_upload(backend, session_id, name, f) for name, f in files], "session_state_applied": True}
-        )
+        stored = [await asyncio.to_thread(_store_upload, backend, session_id, name, f) for name, f in files]
+        return ok({"files": stored, "session_state_applied": True})
 
     @app.post("/run_sse")
     async def run_sse(request: Request, authorization: str | None = Header(default=None)) -> Response:
         user_id = user(authorization)
         body = await _json(request)
         session = backend.session(str(body.get("session_id")), user_id)
+        if backend.faults.lose_session():
+            backend.store.drop_session(session["session_id"])
+            raise ApiError(1002, f"session {session['session_id']} not found; create a new session")
         parts = (body.get("new_message") or {}).get("parts") or []
         message = " ".join(str(p.get("text", "")) for p in parts if isinstance(p, dict)).strip()
-        channel = backend.begin_generation(session, user_id, message)
+        fate = backend.faults.stream_fate()
+        channel = backend.begin_generation(session, user_id, message, fate)
+        if fate is StreamFate.GATEWAY_ERROR:  # accepted and running, but the answer is lost on the way
+            raise ApiError(502, "bad gateway (injected)", 502)
 
         async def events() -> AsyncIterator[str]:
             beat = 0
             while (event := await channel.queue.get()) is not None:
                 beat += event.kind == "heartbeat"
                 yield format_sse(event, settings.dialect, beat)
+                if fate is StreamFate.DROP:
+                    raise StreamDropped("stream cut mid-way (injected fault stream-drop)")
 
-        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+        async def heartbeats_only() -> AsyncIterator[str]:
+            for beat in range(int(900 / settings.heartbeat_interval)):  # the cloud's 15-minute hard limit
+                await asyncio.sleep(settings.heartbeat_interval)
+                yield format_sse(Event("heartbeat"), settings.dialect, beat)
+
+        stream = heartbeats_only() if fate is StreamFate.HEARTBEATS else events()
+        return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
     @app.post("/api/render/proxy/lambda")
     async def submit_render(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
@@ -165,15 +232,20 @@ def create_app(settings: LocalSettings) -> FastAPI:
         return render_answer(backend, backend.render_status(render_id, user(authorization)))
 
     @app.get("/api/render/proxy/{render_id}/download")
-    async def download(render_id: str, authorization: str | None = Header(default=None)) -> FileResponse:
+    async def download(render_id: str, authorization: str | None = Header(default=None)) -> Response:
         path = backend.rendered_file(render_id, user(authorization))
+        if cut := backend.faults.download_cut():
+            return _cut_short(path, cut)
         return FileResponse(path, media_type="video/mp4", filename=f"{render_id}.mp4")
 
     @app.get("/render-result/{render_id}.mp4")
-    async def render_result(render_id: str, exp: int = 0, sig: str = "") -> FileResponse:
+    async def render_result(render_id: str, exp: int = 0, sig: str = "") -> Response:
         if exp < time.time() or not hmac.compare_digest(sig, backend.sign(render_id, exp)):
             raise ApiError(403, "this link has expired; fetch the render status again for a fresh one", 403)
-        return FileResponse(backend.rendered_file(render_id), media_type="video/mp4")
+        path = backend.rendered_file(render_id)
+        if cut := backend.faults.download_cut():
+            return _cut_short(path, cut)
+        return FileResponse(path, media_type="video/mp4")
 
     @app.get("/files/{name}")
     async def files(name: str) -> FileResponse:
@@ -191,6 +263,45 @@ def create_app(settings: LocalSettings) -> FastAPI:
         return backend.metrics()
 
     return app
+
+
+def _cut_short(path: Path, cut: DownloadCut) -> StreamingResponse:
+    """Serve the first part of a file only: with the full Content-Length announced (the connection then
+    drops), or chunked with a clean end (only the file's own structure shows it is incomplete)."""
+    size = path.stat().st_size
+    limit = max(1, int(size * cut.fraction))
+
+    async def body() -> AsyncIterator[bytes]:
+        with path.open("rb") as handle:
+            sent = 0
+            while sent < limit:
+                chunk = handle.read(min(1 << 16, limit - sent))
+                if not chunk:
+                    break
+                sent += len(chunk)
+                yield chunk
+        if cut.declared_length:
+            raise StreamDropped(f"download cut after {sent} of {size} bytes (injected fault download-cut)")
+
+    headers = {"Content-Length": str(size)} if cut.declared_length else None
+    return StreamingResponse(body(), media_type="video/mp4", headers=headers)
+
+
+def _capped_receive(request: Request, limit: int, error: ApiError) -> Callable[[], Awaitable[Message]]:
+    """The request's ASGI receive, raising `error` once the body passes `limit` bytes."""
+    received = 0
+    receive = request.receive
+
+    async def capped() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise error
+        return message
+
+    return capped
 
 
 async def _json(request: Request) -> dict[str, Any]:

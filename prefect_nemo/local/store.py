@@ -118,6 +118,15 @@ class Store:
             )
             return cur.rowcount == 1
 
+    def token_summary(self) -> dict[str, int]:
+        """How many tokens were issued, to how many client ids and users (never the tokens themselves)."""
+        row = self._one(
+            "SELECT COUNT(*) AS issued, COUNT(DISTINCT client_id) AS clients, COUNT(DISTINCT user_id) AS users,"
+            " SUM(expires_at > ?) AS live FROM tokens",
+            time.time(),
+        )
+        return {k: int(row[k] or 0) for k in ("issued", "clients", "users", "live")} if row else {}
+
     def set_credits(self, user_id: str, credits: int) -> None:
         with self._tx() as c:
             c.execute("UPDATE users SET credits=? WHERE user_id=?", (credits, user_id))
@@ -138,13 +147,21 @@ class Store:
             row["generated_media"] = json.loads(row["generated_media"])
         return row
 
+    def session_by_id(self, session_id: str) -> dict[str, Any] | None:
+        """A session whatever its owner: for the backend's own bookkeeping, never for a request."""
+        row = self._one("SELECT * FROM sessions WHERE session_id=?", session_id)
+        if row:
+            row["draft"] = json.loads(row["draft"]) if row["draft"] else None
+            row["generated_media"] = json.loads(row["generated_media"])
+        return row
+
+    def session_count(self) -> int:
+        row = self._one("SELECT COUNT(*) AS n FROM sessions")
+        return int(row["n"]) if row else 0
+
     def save_draft(self, session_id: str, draft: dict[str, Any], media: dict[str, Any] | None = None) -> None:
         with self._tx() as c:
-            c.execute("UPDATE sessions SET draft=? WHERE session_id=?", (json.dumps(draft), session_id))
-            if media is not None:
-                row = c.execute("SELECT generated_media FROM sessions WHERE session_id=?", (session_id,)).fetchone()
-                items = [*json.loads(row[0]), media]
-                c.execute("UPDATE sessions SET generated_media=? WHERE session_id=?", (json.dumps(items), session_id))
+            _save_draft(c, session_id, draft, media)
 
     def drop_session(self, session_id: str) -> None:
         with self._tx() as c:
@@ -177,6 +194,31 @@ class Store:
                 (session_id, message, image_sha256, "running", time.time()),
             )
             return int(cur.lastrowid or 0)
+
+    def complete_generation(
+        self,
+        generation_id: int,
+        user_id: str,
+        cost: int,
+        session_id: str,
+        draft: dict[str, Any],
+        media: dict[str, Any] | None,
+    ) -> bool:
+        """Charge, save the draft and mark the generation done, all or nothing; False if out of credits."""
+        with self._tx() as c:
+            done = c.execute("SELECT status FROM generations WHERE id=?", (generation_id,)).fetchone()
+            if done is not None and done[0] == "done":
+                return True  # already charged (a resumed generation must not charge twice)
+            cur = c.execute("UPDATE users SET credits=credits-? WHERE user_id=? AND credits>=?", (cost, user_id, cost))
+            if cur.rowcount != 1:
+                return False
+            _save_draft(c, session_id, draft, media)
+            c.execute("UPDATE generations SET status='done' WHERE id=?", (generation_id,))
+            return True
+
+    def generations_in(self, *statuses: str) -> list[dict[str, Any]]:
+        marks = ",".join("?" * len(statuses))
+        return self._all(f"SELECT * FROM generations WHERE status IN ({marks}) ORDER BY id", *statuses)
 
     def finish_generation(self, generation_id: int, status: str) -> None:
         with self._tx() as c:
@@ -222,6 +264,14 @@ class Store:
 
     def claim(self, claim_token: str) -> dict[str, Any] | None:
         return self._one("SELECT * FROM claims WHERE claim_token=?", claim_token)
+
+
+def _save_draft(c: sqlite3.Connection, session_id: str, draft: dict[str, Any], media: dict[str, Any] | None) -> None:
+    c.execute("UPDATE sessions SET draft=? WHERE session_id=?", (json.dumps(draft), session_id))
+    if media is not None:
+        row = c.execute("SELECT generated_media FROM sessions WHERE session_id=?", (session_id,)).fetchone()
+        items = [*json.loads(row[0]), media]
+        c.execute("UPDATE sessions SET generated_media=? WHERE session_id=?", (json.dumps(items), session_id))
 
 
 def update_render(conn: sqlite3.Connection, render_id: str, lock: threading.Lock | None = None, **fields: Any) -> None:
