@@ -11,8 +11,13 @@ One module per command (`convert`, `server`, `reads`, `doctor`), shared pieces i
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
+
+# Prefect's temporary server would send telemetry heartbeats (there may be no network, and on a cold start
+# they race the database migration and print a traceback). Opt out unless the user chose otherwise.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 import typer
 

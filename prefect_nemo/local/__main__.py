@@ -13,7 +13,6 @@ import logging
 import os
 import signal
 from pathlib import Path
-from typing import Any
 
 from prefect_nemo.local.server import serve
 from prefect_nemo.local.settings import LocalSettings
@@ -48,15 +47,19 @@ async def run(settings: LocalSettings, parent_pid: int | None = None, announce: 
         if announce:
             print(f"NemoVideo-compatible backend listening on {url} (data: {settings.data_dir})", flush=True)
 
-    server = asyncio.ensure_future(serve(settings, on_ready=ready))
-    watchers: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
-    if parent_pid:
-        watchers.append(asyncio.ensure_future(_watch_parent(parent_pid, stop)))
-    await asyncio.wait([server, *watchers], return_when=asyncio.FIRST_COMPLETED)
-    server.cancel()
-    for watcher in watchers:
-        watcher.cancel()
-    await asyncio.gather(server, return_exceptions=True)
+    server = asyncio.ensure_future(serve(settings, on_ready=ready, stop=stop))
+    watcher = asyncio.ensure_future(_watch_parent(parent_pid, stop)) if parent_pid else None
+    # A stop (signal or parent gone) makes uvicorn shut down gracefully; cancelling is only the fallback.
+    try:
+        await asyncio.shield(server)
+    finally:
+        stop.set()
+        if watcher:
+            watcher.cancel()
+        try:
+            await asyncio.wait_for(server, timeout=15)
+        except (TimeoutError, asyncio.CancelledError):
+            server.cancel()
     try:
         info = json.loads((settings.data_dir / "server.json").read_text())
         if info.get("pid") == os.getpid():

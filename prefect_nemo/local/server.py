@@ -381,8 +381,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-async def serve(settings: LocalSettings, on_ready: Callable[[str], None] | None = None) -> None:
-    """Run the server on 127.0.0.1 until cancelled; `on_ready` receives its URL once it listens."""
+async def serve(
+    settings: LocalSettings, on_ready: Callable[[str], None] | None = None, stop: asyncio.Event | None = None
+) -> None:
+    """Run the server on 127.0.0.1 until `stop` is set (a graceful uvicorn shutdown) or the task is cancelled;
+    `on_ready` receives its URL once it listens."""
     import socket
 
     import uvicorn
@@ -405,8 +408,14 @@ async def serve(settings: LocalSettings, on_ready: Callable[[str], None] | None 
         if on_ready:
             on_ready(url)
 
-    announcer = asyncio.ensure_future(announce())
+    async def shut_down_on_stop() -> None:
+        if stop is not None:
+            await stop.wait()
+            server.should_exit = True
+
+    helpers = [asyncio.ensure_future(announce()), asyncio.ensure_future(shut_down_on_stop())]
     try:
         await server.serve(sockets=[sock])
     finally:
-        announcer.cancel()
+        for helper in helpers:
+            helper.cancel()
