@@ -170,5 +170,5 @@ async def main(latency: float) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--latency", type=float, default=10.0, help="fixed export latency L in seconds")
+    parser.add_argument("--latency", type=float, default=20.0, help="fixed export latency L, s (cloud: 30-90 s)")
     asyncio.run(main(parser.parse_args().latency))
