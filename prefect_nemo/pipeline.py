@@ -14,6 +14,7 @@ from prefect_nemo import tasks
 from prefect_nemo.credentials import NemoCredentials
 from prefect_nemo.errors import (
     NemoAPIError,
+    NemoBadRequest,
     NemoDownloadError,
     NemoInputError,
     NemoRenderFailed,
@@ -265,6 +266,7 @@ async def _export_and_wait(
             )
         else:
             logger.info("resuming render %s", record.render_id)
+            await _submit_if_never_received(job, record)
         try:
             if deadline.expired:
                 raise NemoTimeout(f"render {record.render_id}", deadline.elapsed)
@@ -278,6 +280,20 @@ async def _export_and_wait(
             logger.warning("%s; retrying once with a new render id", exc)
             record.render_id = None
             ledger.save(record)
+
+
+async def _submit_if_never_received(job: ClipJob, record: ClipRecord) -> None:
+    """A recorded render id the backend does not know means the run stopped between recording the id and
+    submitting it: submit it now, under the same id (the backend refuses a second job with one id)."""
+    assert record.session_id is not None and record.draft is not None and record.render_id is not None
+    async with job.credentials.get_client() as client:
+        try:
+            await client.render_status(record.render_id)
+            return
+        except NemoBadRequest as exc:
+            if exc.status_code != 404:
+                raise
+    await tasks.export_clip(job.credentials, record.session_id, record.draft, record.render_id, job.spec.quality)
 
 
 async def _workspace_link(credentials: NemoCredentials, record: ClipRecord) -> str | None:

@@ -121,3 +121,33 @@ def test_gui_phrases_become_api_steps(said: str, expected: str) -> None:
 def test_chinese_gui_phrases_are_translated_too() -> None:
     text = translate_gui_text("点击导出")
     assert "点击" not in text and "导出" not in text and "exports it next" in text
+
+
+async def test_recorded_but_never_submitted_render_is_submitted_under_its_id(
+    harness: None, local_server: LocalServer, tmp_path: Path
+) -> None:
+    image = write_image(tmp_path / "crash-before-submit.png", (530, 410))
+    job = job_for(image, "1-second pan down", tmp_path)
+    async with job.credentials.get_client() as client:
+        session = await client.create_session()
+        await client.upload_file(session.session_id, image)
+        generated = await client.generate(session.session_id, job.spec.message())
+    render_id = f"render_{uuid.uuid4().hex}"  # recorded, then the run died before the POST went out
+    key = clip_key(sha256_file(image), job.spec.normalized(), "local")
+    Ledger(job.ledger_path).save(
+        ClipRecord(
+            key,
+            session_id=session.session_id,
+            uploaded=True,
+            generate_sent=True,
+            generated=True,
+            draft=generated.draft,
+            render_id=render_id,
+            render_attempts=1,
+        )
+    )
+    before = counts(local_server)
+    result = await make_clip(job, logger=log)
+    after = counts(local_server)
+    assert result.render_id == render_id
+    assert after["POST /api/render/proxy/lambda"] == before["POST /api/render/proxy/lambda"] + 1
