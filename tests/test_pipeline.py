@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -36,6 +37,14 @@ def job_for(image: Path, prompt: str, tmp_path: Path, credentials: NemoCredentia
         timeout=120,
         work_dir=tmp_path / "work",
     )
+
+
+def record_render(job: ClipJob, image: Path, session_id: str, draft: dict[str, Any] | None, render_id: str) -> None:
+    """The ledger row of a run that generated its draft and recorded a render id, then died."""
+    key = clip_key(sha256_file(image), job.spec.normalized(), "local")
+    record = ClipRecord(key, session_id=session_id, uploaded=True, generate_sent=True, generated=True, draft=draft)
+    record.render_id, record.render_attempts = render_id, 1
+    Ledger(job.ledger_path).save(record)
 
 
 async def test_instruction_already_sent_is_never_sent_again(
@@ -70,19 +79,7 @@ async def test_recorded_render_is_resumed_not_resubmitted(
         assert generated.draft is not None
         render_id = f"render_{uuid.uuid4().hex}"
         await client.submit_render(session.session_id, generated.draft, render_id)
-    key = clip_key(sha256_file(image), job.spec.normalized(), "local")
-    Ledger(job.ledger_path).save(
-        ClipRecord(
-            key,
-            session_id=session.session_id,
-            uploaded=True,
-            generate_sent=True,
-            generated=True,
-            draft=generated.draft,
-            render_id=render_id,
-            render_attempts=1,
-        )
-    )
+    record_render(job, image, session.session_id, generated.draft, render_id)
     before = counts(local_server)
     result = await make_clip(job, logger=log)
     after = counts(local_server)
@@ -133,19 +130,7 @@ async def test_recorded_but_never_submitted_render_is_submitted_under_its_id(
         await client.upload_file(session.session_id, image)
         generated = await client.generate(session.session_id, job.spec.message())
     render_id = f"render_{uuid.uuid4().hex}"  # recorded, then the run died before the POST went out
-    key = clip_key(sha256_file(image), job.spec.normalized(), "local")
-    Ledger(job.ledger_path).save(
-        ClipRecord(
-            key,
-            session_id=session.session_id,
-            uploaded=True,
-            generate_sent=True,
-            generated=True,
-            draft=generated.draft,
-            render_id=render_id,
-            render_attempts=1,
-        )
-    )
+    record_render(job, image, session.session_id, generated.draft, render_id)
     before = counts(local_server)
     result = await make_clip(job, logger=log)
     after = counts(local_server)
