@@ -37,7 +37,7 @@ from prefect.testing.utilities import prefect_test_harness
 
 from prefect_nemo.local.launcher import LocalServer
 from prefect_nemo.local.settings import LocalSettings
-from tests.local.test_load import finished_render, run_load, status_burst
+from tests.local.emulator.test_load import finished_render, run_load, status_burst
 from tests.test_faults import CASES, IMAGES, Outcome, format_table, make_images, start_matrix
 from tests.test_security import debug_logs, describe_items, issued_tokens, scan_everything
 

@@ -37,8 +37,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from prefect_nemo.local import renderer
-from prefect_nemo.local.renderer import EncodeSettings, render_motion
+from prefect_nemo.local.studio import renderer
+from prefect_nemo.local.studio.renderer import EncodeSettings, render_motion
 
 W, H, FPS, SECONDS, ZOOM = 1920, 1080, 30, 5, 1.5
 N = FPS * SECONDS
@@ -171,7 +171,7 @@ def peak_rss_8k(tmp: Path) -> tuple[float, float]:
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so a child would report this big parent.
     code = (
         "import re, sys; from pathlib import Path\n"
-        "from prefect_nemo.local.renderer import render_motion\n"
+        "from prefect_nemo.local.studio.renderer import render_motion\n"
         "hwm = lambda: re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text())[1]\n"
         "base = hwm()\n"
         "d = {'d': 2000, 'm': {'width': 1920, 'height': 1080, 'fps': 30},"

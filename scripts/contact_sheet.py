@@ -15,8 +15,8 @@ from pathlib import Path
 import av
 from PIL import Image, ImageDraw, ImageFont
 
-from prefect_nemo.local.director import direct
-from prefect_nemo.local.renderer import EncodeSettings, focus_point, render_final
+from prefect_nemo.local.studio.director import direct
+from prefect_nemo.local.studio.renderer import EncodeSettings, focus_point, render_final
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIPS = [

@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from prefect_nemo import errors
 from prefect_nemo.client import NemoClient
 from prefect_nemo.identity import TokenStore
+from prefect_nemo.local.emulator.store import Store
 from prefect_nemo.local.launcher import LocalServer
-from prefect_nemo.local.store import Store
 from prefect_nemo.media import probe
 from prefect_nemo.models import RenderStatus
 from prefect_nemo.polling import Backoff, Deadline

@@ -28,7 +28,7 @@ from prefect_nemo.artifacts import BatchItem
 from prefect_nemo.credentials import NemoCredentials
 from prefect_nemo.flows import batch_image_to_video
 from prefect_nemo.ledger import Ledger, clip_key
-from prefect_nemo.local.faults import FAULTS, Faults
+from prefect_nemo.local.emulator.faults import FAULTS, Faults
 from prefect_nemo.local.launcher import LocalServer
 from prefect_nemo.local.settings import LocalSettings
 from prefect_nemo.media import probe, sha256_file

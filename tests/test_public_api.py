@@ -31,7 +31,7 @@ def test_every_public_name_resolves_to_its_module() -> None:
 
 
 def test_render_workers_do_not_import_prefect() -> None:
-    code = "import sys, prefect_nemo.local.worker; print('prefect' in sys.modules)"
+    code = "import sys, prefect_nemo.local.emulator.worker; print('prefect' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

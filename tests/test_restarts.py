@@ -65,7 +65,7 @@ def gone(pids: list[int]) -> bool:
 
 
 def render_row(data_dir: Path, render_id: str) -> dict[str, Any] | None:
-    from prefect_nemo.local.store import Store
+    from prefect_nemo.local.emulator.store import Store
 
     return Store(data_dir / "state.db").render(render_id)
 

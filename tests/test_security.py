@@ -28,8 +28,8 @@ from prefect_nemo.client import NemoClient
 from prefect_nemo.credentials import NemoCredentials
 from prefect_nemo.flows import batch_image_to_video
 from prefect_nemo.identity import TokenStore
+from prefect_nemo.local.emulator.server import create_app, serve
 from prefect_nemo.local.launcher import LocalServer
-from prefect_nemo.local.server import create_app, serve
 from prefect_nemo.local.settings import LocalSettings
 from prefect_nemo.pipeline import _safe_stem
 from prefect_nemo.polling import Backoff, Deadline

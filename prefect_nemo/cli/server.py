@@ -72,7 +72,7 @@ def local_server(
     Flows and commands with api_url "local" and the same data folder find this server and use it.
     """
     from prefect_nemo.local.__main__ import run
-    from prefect_nemo.local.faults import FAULTS, Faults
+    from prefect_nemo.local.emulator.faults import FAULTS, Faults
     from prefect_nemo.local.settings import LocalSettings
 
     if list_faults:

@@ -14,7 +14,7 @@ import os
 import signal
 from pathlib import Path
 
-from prefect_nemo.local.server import serve
+from prefect_nemo.local.emulator.server import serve
 from prefect_nemo.local.settings import LocalSettings
 
 

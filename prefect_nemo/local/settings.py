@@ -43,4 +43,4 @@ class LocalSettings(BaseSettings):
     url_ttl: float = Field(default=3600.0, description="Seconds a render's output URL stays valid.")
     max_upload_bytes: int = 200 * 1024 * 1024
     seed: int = 0
-    faults: str = Field(default="", description="Fault injection spec (see prefect_nemo.local.faults).")
+    faults: str = Field(default="", description="Fault injection spec (see prefect_nemo.local.emulator.faults).")

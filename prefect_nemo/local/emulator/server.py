@@ -27,9 +27,9 @@ from PIL import Image
 from starlette.datastructures import MutableHeaders, UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from prefect_nemo.local.agent import Event, format_sse
-from prefect_nemo.local.backend import ApiError, Backend
-from prefect_nemo.local.faults import DownloadCut, StreamFate
+from prefect_nemo.local.emulator.agent import Event, format_sse
+from prefect_nemo.local.emulator.backend import ApiError, Backend
+from prefect_nemo.local.emulator.faults import DownloadCut, StreamFate
 from prefect_nemo.local.settings import LocalSettings
 
 __all__ = ["ACCEPTED", "create_app"]

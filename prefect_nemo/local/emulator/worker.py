@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from prefect_nemo.local import renderer
-from prefect_nemo.local.store import connect, update_render
+from prefect_nemo.local.emulator.store import connect, update_render
+from prefect_nemo.local.studio import renderer
 
 __all__ = ["export", "focus", "motion", "warm_up"]
 

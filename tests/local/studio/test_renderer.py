@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from prefect_nemo.local.motion import MOTIONS, CameraPath, Motion, ease
-from prefect_nemo.local.renderer import EncodeSettings, focus_point, render_final, render_motion
+from prefect_nemo.local.studio.motion import MOTIONS, CameraPath, Motion, ease
+from prefect_nemo.local.studio.renderer import EncodeSettings, focus_point, render_final, render_motion
 
 FAST = EncodeSettings.for_quality("draft")
 ASPECT_SIZES = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080), "4:5": (1080, 1350)}

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from prefect_nemo.local.director import Direction, InstructionRejected, direct
-from prefect_nemo.local.motion import Motion
-from prefect_nemo.local.renderer import _Timeline
+from prefect_nemo.local.studio.director import Direction, InstructionRejected, direct
+from prefect_nemo.local.studio.motion import Motion
+from prefect_nemo.local.studio.renderer import _Timeline
 
 
 def run(instruction: str, **kw: Any) -> Direction:

@@ -22,11 +22,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from prefect_nemo.local import director, worker
-from prefect_nemo.local.agent import Channel, Event, should_stay_silent
-from prefect_nemo.local.faults import Faults, StreamFate
+from prefect_nemo.local.emulator import worker
+from prefect_nemo.local.emulator.agent import Channel, Event, should_stay_silent
+from prefect_nemo.local.emulator.faults import Faults, StreamFate
+from prefect_nemo.local.emulator.store import Store
 from prefect_nemo.local.settings import LocalSettings
-from prefect_nemo.local.store import Store
+from prefect_nemo.local.studio import director
 
 __all__ = ["ApiError", "Backend"]
 
