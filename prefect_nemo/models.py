@@ -268,6 +268,10 @@ class ClipResult(BaseModel):
     image_sha256: str
     instruction: str
     texts: list[str] = Field(default_factory=list)
+    summary: str | None = Field(default=None, description="One sentence: what the backend did.")
+    notes: list[str] = Field(
+        default_factory=list, description="What the backend ignored or could not do, one sentence each."
+    )
     credits_used: int | None = None
     render_seconds: float | None = None
     workspace_url: str | None = None
@@ -278,3 +282,8 @@ class ClipResult(BaseModel):
     @property
     def resolution(self) -> str:
         return f"{self.width}x{self.height}"
+
+    @property
+    def has_notes(self) -> bool:
+        """Done with notes: part of the instruction was ignored or could not be done (shown as ⚠, not ✓)."""
+        return bool(self.notes)

@@ -7,8 +7,10 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from prefect_nemo import tasks
 from prefect_nemo.credentials import NemoCredentials
@@ -96,6 +98,19 @@ def check_spec(spec: ClipSpec) -> None:
         raise NemoInputError("duration", f"{spec.duration:g} s is out of range; clips are {low:g}-{high:g} s long")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _step(task: F) -> F:
+    """A step as its Prefect task inside a flow or task run (named, retried, shown in the UI), and as the plain
+    function outside one, so a conversion from a script or the CLI needs no Prefect API or temporary server."""
+    from prefect.context import FlowRunContext, TaskRunContext
+
+    if FlowRunContext.get() is None and TaskRunContext.get() is None:
+        return cast(F, task.fn)  # type: ignore[attr-defined]
+    return task
+
+
 def _render_id() -> str:
     return f"render_{uuid.uuid4().hex}"
 
@@ -170,13 +185,13 @@ async def _run(
         if job.session_id:
             record.session_id = job.session_id
         else:
-            session = await tasks.create_session(credentials)
+            session = await _step(tasks.create_session)(credentials)
             record.session_id, record.task_id = session.session_id, session.task_id
         ledger.save(record)
     session_id = record.session_id
     if not record.uploaded:
         report(name, "upload")
-        await tasks.upload_image(credentials, session_id, prepared.upload_path)
+        await _step(tasks.upload_image)(credentials, session_id, prepared.upload_path)
         record.uploaded = True
         ledger.save(record)
     if not record.generated:
@@ -191,11 +206,11 @@ async def _run(
         else:
             if job.refine_of or job.session_id:
                 # The session already has a draft: the new one must differ from it.
-                record.baseline = (await tasks.get_state(credentials, session_id)).fingerprint
+                record.baseline = (await _step(tasks.get_state)(credentials, session_id)).fingerprint
             record.generate_sent = True
             ledger.save(record)
             try:
-                generated = await tasks.generate_clip(
+                generated = await _step(tasks.generate_clip)(
                     credentials, session_id, job.spec.message(), baseline=record.baseline, timeout=deadline.remaining
                 )
             except (NemoAPIError, NemoStreamError, NemoTransportError) as exc:
@@ -215,7 +230,7 @@ async def _run(
     job_status = await _export_and_wait(job, record, ledger, deadline, logger)
     version = f"-v{job.version}" if job.version > 1 else ""
     dest = job.out_dir / f"{_safe_stem(job.image)}-{record.key[:10]}{version}.mp4"
-    await tasks.download_clip(credentials, job_status, dest, progress_key=name)
+    await _step(tasks.download_clip)(credentials, job_status, dest, progress_key=name)
     try:
         info = probe(dest)
     except ValueError as exc:
@@ -261,7 +276,7 @@ async def _export_and_wait(
             record.render_id = _render_id()
             record.render_attempts += 1
             ledger.save(record)  # recorded before submitting, so a crash resumes instead of re-submitting
-            await tasks.export_clip(
+            await _step(tasks.export_clip)(
                 job.credentials, record.session_id, record.draft, record.render_id, job.spec.quality
             )
         else:
@@ -271,7 +286,7 @@ async def _export_and_wait(
             if deadline.expired:
                 raise NemoTimeout(f"render {record.render_id}", deadline.elapsed)
             report(str(job.image), "render")
-            return await tasks.wait_for_render(
+            return await _step(tasks.wait_for_render)(
                 job.credentials, record.render_id, timeout=deadline.remaining, progress_key=str(job.image)
             )
         except NemoRenderFailed as exc:
@@ -293,7 +308,7 @@ async def _submit_if_never_received(job: ClipJob, record: ClipRecord) -> None:
         except NemoBadRequest as exc:
             if exc.status_code != 404:
                 raise
-    await tasks.export_clip(job.credentials, record.session_id, record.draft, record.render_id, job.spec.quality)
+    await _step(tasks.export_clip)(job.credentials, record.session_id, record.draft, record.render_id, job.spec.quality)
 
 
 async def _workspace_link(credentials: NemoCredentials, record: ClipRecord) -> str | None:
