@@ -278,6 +278,7 @@ class ClipResult(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     version: int = 1
     cached: bool = False
+    resumed: bool = Field(default=False, description="An earlier run's paid instruction or render was picked up.")
 
     @property
     def resolution(self) -> str:
