@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -23,7 +24,7 @@ from filelock import FileLock
 
 from prefect_nemo.local.settings import LocalSettings
 
-__all__ = ["LocalServer", "ensure_local_server", "read_server_file"]
+__all__ = ["LocalServer", "ensure_local_server", "read_server_file", "stop_started"]
 
 _started: dict[Path, LocalServer] = {}
 _verified: dict[Path, tuple[str, object]] = {}  # data dir -> (server file text, url) already checked healthy
@@ -74,6 +75,7 @@ class LocalServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: `stop` can end its workers and helpers too
             )
         deadline = time.monotonic() + startup_timeout
         while time.monotonic() < deadline:
@@ -96,6 +98,11 @@ class LocalServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        # Whatever it left in its group (render workers, multiprocessing's resource tracker) goes with it.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def ensure_local_server(settings: LocalSettings | None = None) -> str:
@@ -113,7 +120,7 @@ def ensure_local_server(settings: LocalSettings | None = None) -> str:
             server = LocalServer(settings)
         _started[data_dir] = server
         if len(_started) == 1:
-            atexit.register(_stop_all)
+            atexit.register(stop_started)
         return server.url
 
 
@@ -138,7 +145,8 @@ def _reusable(data_dir: Path) -> str | None:
     return None
 
 
-def _stop_all() -> None:
+def stop_started() -> None:
+    """Stop every backend this process started (also run at exit)."""
     for server in _started.values():
         server.stop()
     _started.clear()
