@@ -1,20 +1,17 @@
 """NemoClient: the transport for every NemoVideo endpoint - envelopes, tokens, errors, retries.
 
-All requests pass through `_call`, the one translation boundary: it adds headers, decodes both
-envelopes (`{"code", "data"}` and `{"success", "data"}`), maps every failure (HTTP status, business
-code, unreadable body) to `prefect_nemo.errors`, retries what is safe to retry (`prefect_nemo.retry`),
-and renews an expired anonymous token with the same client id. The workflows built on it live beside
-it: `generate` (stream and recover), `waiting` (drafts and renders), `download`.
+All requests pass through `_call`: it adds headers, decodes the answer through `prefect_nemo.envelope`
+(the one translation boundary: both envelopes, every failure mapped to `prefect_nemo.errors`), retries
+what is safe to retry (`prefect_nemo.retry`), and renews an expired anonymous token with the same client
+id. The workflows built on it live beside it: `generate` (stream and recover), `waiting` (drafts and
+renders), `download`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import json
 import logging
 import re
-import time
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -22,9 +19,9 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr
 
-from prefect_nemo import errors
+from prefect_nemo import envelope, errors
 from prefect_nemo.identity import TokenStore, resolve_client_id
 from prefect_nemo.models import Credits, GenerateResult, RenderJob, Session, SessionState, TokenInfo, UploadedFile
 from prefect_nemo.polling import DEFAULT_BACKOFF, Backoff, Deadline
@@ -141,55 +138,14 @@ class NemoClient:
         return {"Authorization": f"Bearer {self._token.get_secret_value()}"}
 
     def _error(self, response: httpx.Response, body: Any) -> errors.NemoAPIError:
-        code: int | str | None = None
-        message = f"HTTP {response.status_code} {response.reason_phrase}"
-        if isinstance(body, dict):
-            code = _business_code(body.get("code"))
-            if text := _error_text(body):
-                message = text
-        path = response.request.url.path
-        status = response.status_code if response.status_code >= 400 else None
-        cls = errors.error_for(code, status, path, message)
-        kwargs: dict[str, Any] = {
-            "code": code,
-            "status_code": response.status_code,
-            "request_id": response.headers.get("x-request-id"),
-            "endpoint": f"{response.request.method} {path}",
-        }
-        if cls is errors.NemoRateLimited:
-            kwargs["retry_after"] = _retry_after(response)
-        return cls(self._scrub(message), **kwargs)
+        return envelope.api_error(response, body, self._scrub)
 
     def _unwrap(self, response: httpx.Response) -> Any:
-        body = _json_or_none(response)
-        if response.status_code >= 400:
-            raise self._error(response, body)
-        if not isinstance(body, dict):
-            raise errors.NemoBadResponse(
-                f"expected a JSON object, got {response.headers.get('content-type')!r}",
-                status_code=response.status_code,
-                endpoint=f"{response.request.method} {response.request.url.path}",
-            )
-        if "code" in body:
-            if body["code"] not in (0, "0"):
-                raise self._error(response, body)
-            return body.get("data")
-        if "success" in body:
-            if not body["success"]:
-                raise self._error(response, body)
-            return body.get("data")
-        return body  # an unwrapped layout (render status in SKILL >= 4.5.1)
+        return envelope.unwrap(response, self._scrub)
 
-    def _model(self, model: type[M], data: Any, endpoint: str) -> M:
-        """Validate a response body; a body that does not fit is a `NemoBadResponse`, never a bare
-        pydantic error (whose text could quote the body)."""
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-            raise errors.NemoBadResponse(
-                f"the answer does not fit {model.__name__}: {problems}", endpoint=endpoint
-            ) from None
+    @staticmethod
+    def _model(model: type[M], data: Any, endpoint: str) -> M:
+        return envelope.validate(model, data, endpoint)
 
     async def _ensure_token(self, stale: SecretStr | None = None) -> None:
         async with self._token_lock:
@@ -463,61 +419,3 @@ def _rewind(kwargs: dict[str, Any]) -> None:
         handle = spec[1]
         if hasattr(handle, "seek"):
             handle.seek(0)
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _business_code(raw: Any) -> int | str | None:
-    """The envelope's `code`: numbers (also as strings) as ints, names such as "UNAVAILABLE" kept; 0 is none."""
-    if raw is None or raw in (0, "0", ""):
-        return None
-    if isinstance(raw, bool):
-        return None
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return str(raw)
-
-
-def _error_text(body: dict[str, Any]) -> str:
-    """The server's own words from any documented error body, as text a person can read.
-
-    FastAPI/ADK 422s carry `detail` as a list of `{loc, msg}`; surface B and ADK errors may nest `error`.
-    """
-    for key in ("message", "msg", "error", "detail", "errorMessage"):
-        value = body.get(key)
-        if not value:
-            continue
-        if isinstance(value, str):
-            return value
-        if isinstance(value, dict):
-            return str(value.get("message") or value.get("msg") or value.get("status") or json.dumps(value))
-        if isinstance(value, list):
-            return "; ".join(_problem(item) for item in value)
-    return ""
-
-
-def _problem(item: Any) -> str:
-    if isinstance(item, dict) and "msg" in item:
-        where = ".".join(str(part) for part in item.get("loc") or [] if part != "body")
-        return f"{where}: {item['msg']}" if where else str(item["msg"])
-    return str(item)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            parsed = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, parsed.timestamp() - time.time())

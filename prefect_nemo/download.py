@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING
 import httpx
 
 from prefect_nemo import errors
+from prefect_nemo.envelope import json_or_none
 from prefect_nemo.models import RenderJob
 from prefect_nemo.retry import retrying
 
@@ -111,7 +112,7 @@ async def _fetch(client: NemoClient, url: str, tmp: Path, *, auth: bool, on_prog
     try:
         if response.status_code >= 400:
             await response.aread()
-            raise client._error(response, _json_or_none(response))
+            raise client._error(response, json_or_none(response))
         length = response.headers.get("content-length")
         expected = int(length) if length and length.isdigit() else None
         out: IO[bytes] = await asyncio.to_thread(tmp.open, "wb")
@@ -140,10 +141,3 @@ async def _fetch(client: NemoClient, url: str, tmp: Path, *, auth: bool, on_prog
 def _sync(out: IO[bytes]) -> None:
     out.flush()
     os.fsync(out.fileno())
-
-
-def _json_or_none(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return None
