@@ -22,14 +22,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from prefect_nemo.local.emulator import worker
+from prefect_nemo.local.emulator import retention, worker
 from prefect_nemo.local.emulator.agent import Channel, Event, should_stay_silent
+from prefect_nemo.local.emulator.drafts import assets_of, needs_motion, refines, video_segment
 from prefect_nemo.local.emulator.faults import Faults, StreamFate
 from prefect_nemo.local.emulator.store import Store
 from prefect_nemo.local.settings import LocalSettings
 from prefect_nemo.local.studio import director
 
-__all__ = ["ApiError", "Backend"]
+__all__ = ["ApiError", "Backend", "assets_of"]
 
 logger = logging.getLogger("prefect_nemo.local")
 
@@ -56,17 +57,6 @@ class ApiError(Exception):
 
 def _session_id() -> str:
     return str(secrets.randbelow(9 * 10**18) + 10**18)  # 19 digits, like the cloud's
-
-
-def assets_of(draft: dict[str, Any]) -> set[str]:
-    """Every asset id a draft refers to (`src` and `clip` of any segment)."""
-    found: set[str] = set()
-    for track in draft.get("t") or []:
-        for segment in track.get("sg") or []:
-            for key in ("src", "clip"):
-                if isinstance(segment.get(key), str):
-                    found.add(segment[key])
-    return found
 
 
 class Backend:
@@ -99,6 +89,19 @@ class Backend:
             self._spawn(self._run_render(job["render_id"]))
         for generation in self.store.generations_in("running"):
             self._resume_generation(generation)
+        if self.settings.retention > 0:
+            self._spawn(self._sweep())
+
+    async def _sweep(self) -> None:
+        """Forget intermediates not used within the retention time (delivered clips stay: one copy each)."""
+        every = min(60.0, max(1.0, self.settings.retention / 2))
+        while True:
+            report = await asyncio.to_thread(
+                retention.prune, self.data_dir, self.settings.retention, False, outputs=False
+            )
+            if report.files:
+                logger.info("retention: released %s", report.summary())
+            await asyncio.sleep(every)
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -151,6 +154,10 @@ class Backend:
         row = self.store.session(session_id, user_id)
         if row is None:
             raise ApiError(1002, f"session {session_id} not found; create a new session")
+        inputs = [Path(u["path"]) for u in self.store.uploads(session_id) if u["file_type"] != "generated"]
+        if not all(path.exists() for path in inputs):  # released after the retention time: the session expired
+            self.store.drop_session(session_id)
+            raise ApiError(1002, f"session {session_id} expired (its files were released); create a new session")
         return row
 
     def create_session(self, user_id: str, language: str | None) -> dict[str, Any]:
@@ -197,12 +204,13 @@ class Backend:
         images = [u for u in uploads if u["file_type"] == "image"]
         if not images:
             raise ApiError(4001, "no image in this session: upload an image before asking for a clip")
-        if _refines(session["draft"], images[-1]["file_id"]) is None:
+        if refines(session["draft"], images[-1]["file_id"]) is None:
             session = {**session, "draft": None}  # a new image in the session starts a new draft
         cost = self.settings.edit_cost if session["draft"] else self.settings.generate_cost
         if self.store.credits(user_id)["credits"] < cost or self.faults.out_of_credits():
             raise ApiError(2001, "out of credits: register at https://nemovideo.com/register or top up")
         self.faults.accepted()
+        retention.touch(*(Path(u["path"]) for u in uploads))
         channel = Channel()
         generation = self.store.add_generation(session["session_id"], message, images[-1]["info"].get("hash"))
         self._spawn(self._generate(session, user_id, message, images[-1], uploads, cost, channel, generation, fate))
@@ -217,7 +225,7 @@ class Backend:
             self.store.finish_generation(row["id"], "failed")
             return
         logger.info("resuming generation %s of session %s after a restart", row["id"], row["session_id"])
-        if _refines(session["draft"], images[-1]["file_id"]) is None:
+        if refines(session["draft"], images[-1]["file_id"]) is None:
             session = {**session, "draft": None}
         cost = self.settings.edit_cost if session["draft"] else self.settings.generate_cost
         channel = Channel()
@@ -260,15 +268,15 @@ class Backend:
                 channel.send(Event("text", text=plan.texts[0] if plan.texts else "Working on it."))
             draft = plan.draft
             media: dict[str, Any] | None = None
-            video = _video_segment(draft)
-            previous_video = _video_segment(session["draft"]) if session["draft"] else None
+            video = video_segment(draft)
+            previous_video = video_segment(session["draft"]) if session["draft"] else None
             for call in plan.tool_calls:
                 channel.send(Event("tool_call", name=call["name"], data=call.get("args") or {}))
                 if fate is StreamFate.FAIL:  # the video model gives up at once: nothing made, nothing charged
                     channel.send(Event("error", text="generation failed: the video model returned no clip (injected)"))
                     self.store.finish_generation(generation, "failed")
                     return
-                if call["name"] == "generate_video" and video is not None and _needs_motion(draft, session["draft"]):
+                if call["name"] == "generate_video" and video is not None and needs_motion(draft, session["draft"]):
                     clip_id = "gen_" + secrets.token_hex(8)
                     out = self.data_dir / "media" / f"{clip_id}.mp4"
                     await self._with_heartbeats(channel, self._in_worker(worker.motion, image["path"], draft, str(out)))
@@ -312,14 +320,15 @@ class Backend:
 
     # -- renders ------------------------------------------------------------------------------------
 
-    def submit_render(self, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def submit_render(self, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Accept a render; one that finishes at once (the same draft exported before) is answered completed."""
         render_id, session_id, draft = body.get("id"), body.get("sessionId"), body.get("draft")
         if not isinstance(render_id, str) or not render_id or len(render_id) > 128:
             raise ApiError(400, "id is required: a unique string such as render_<uuid>", 400, envelope="success")
         if not isinstance(session_id, str):
             raise ApiError(400, "sessionId is required", 400, envelope="success")
         self.session(session_id, user_id)
-        if not isinstance(draft, dict) or _video_segment(draft) is None:
+        if not isinstance(draft, dict) or video_segment(draft) is None:
             raise ApiError(400, "draft has no video segment: generate a clip first", 400, envelope="success")
         known = {u["file_id"] for u in self.store.uploads(session_id)}
         if missing := assets_of(draft) - known:
@@ -329,14 +338,26 @@ class Backend:
         quality = self.settings.quality or str((body.get("output") or {}).get("quality") or "high")
         if not self.store.add_render(render_id, session_id, user_id, draft, quality):
             raise ApiError(409, f"duplicate render id {render_id}", 409, envelope="success")
-        self._spawn(self._run_render(render_id))
-        return {"id": render_id, "status": "pending", "progress": 5}
+        retention.touch(*(Path(u["path"]) for u in self.store.uploads(session_id)))
+        task = asyncio.get_running_loop().create_task(self._run_render(render_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        await asyncio.wait({task}, timeout=_QUICK)
+        return self.render_status(render_id, user_id)
 
     async def _run_render(self, render_id: str) -> None:
         job = self.store.render(render_id)
         assert job is not None
         started = time.monotonic()
         out = self.data_dir / "renders" / f"{render_id}.mp4"
+        same = self.store.same_render(job) if self.settings.render_latency is None else None
+        if same is not None and Path(same).exists() and self.faults.render_fate(render_id) is None:
+            # Exports cost no credits, so clients export a draft again when they lost the file: the clip
+            # already on disk is that export (one copy, shared), ready at once.
+            self.faults.rendered(render_id)
+            done = time.time()
+            self.store.update_render(render_id, status="completed", progress=100, output_path=same, completed_at=done)
+            return
         assets = {
             asset: row["path"] for asset in assets_of(job["draft"]) if (row := self.store.upload(asset)) is not None
         }
@@ -392,7 +413,24 @@ class Backend:
         job = self.store.render(render_id)
         if job is None or job["status"] != "completed" or (user_id is not None and job["user_id"] != user_id):
             raise ApiError(404, f"render {render_id} has no finished output", 404, envelope="success")
-        return Path(job["output_path"])
+        path = Path(job["output_path"])
+        if not path.exists():
+            message = f"render {render_id}'s output was pruned; export the draft again"
+            raise ApiError(404, message, 404, envelope="success")
+        return path
+
+    def downloaded(self, render_id: str) -> None:
+        """A delivered clip's session keeps its inputs for refinements, but no longer needs its previews.
+
+        With ``retention`` 0 the inputs go too (a later edit of the session then answers 1002)."""
+        job = self.store.render(render_id)
+        if job is None:
+            return
+        uploads = self.store.uploads(job["session_id"])
+        previews = [Path(u["path"]) for u in uploads if u["file_type"] == "generated"]
+        inputs = [Path(u["path"]) for u in uploads if u["file_type"] != "generated"]
+        retention.release(*previews, *(inputs if self.settings.retention == 0 else []))
+        retention.touch(*inputs)
 
     def metrics(self) -> dict[str, Any]:
         renders = Counter(r["status"] for r in self.store.renders_in("pending", "processing", "completed", "failed"))
@@ -405,6 +443,10 @@ class Backend:
             "tokens": self.store.token_summary(),
             "faults": dict(self.faults.fired),
         }
+
+
+_QUICK = 0.3
+"""Seconds a render submit waits for its render before answering: a cached export is then already done."""
 
 
 def _url_secret(path: Path) -> bytes:
@@ -429,36 +471,3 @@ def _die_with_parent() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except OSError:
             pass
-
-
-def _video_segment(draft: dict[str, Any] | None) -> dict[str, Any] | None:
-    for track in (draft or {}).get("t") or []:
-        if track.get("tt") == 0 and track.get("sg"):
-            segment: dict[str, Any] = track["sg"][0]
-            return segment
-    return None
-
-
-def _refines(draft: dict[str, Any] | None, image_id: str) -> dict[str, Any] | None:
-    """The draft an instruction edits: the session's, if it animates the session's latest image."""
-    video = _video_segment(draft)
-    return draft if video is not None and video.get("src") == image_id else None
-
-
-def _needs_motion(draft: dict[str, Any], previous: dict[str, Any] | None) -> bool:
-    """Stage 1 re-renders only when the picture's motion, size or timing changed, not for a title or music edit."""
-    before, after = _video_segment(previous), _video_segment(draft)
-    if before is None or after is None or not before.get("clip"):
-        return True
-
-    def shape(d: dict[str, Any], segment: dict[str, Any]) -> Any:
-        return (
-            d.get("d"),
-            d.get("m", {}).get("width"),
-            d.get("m", {}).get("height"),
-            d.get("m", {}).get("fps"),
-            {k: v for k, v in segment.items() if k != "clip"},
-        )
-
-    assert previous is not None
-    return bool(shape(draft, after) != shape(previous, before))

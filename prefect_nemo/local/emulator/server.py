@@ -24,6 +24,7 @@ import httpx
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from PIL import Image
+from starlette.background import BackgroundTask
 from starlette.datastructures import MutableHeaders, UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -186,9 +187,13 @@ def create_app(settings: LocalSettings) -> FastAPI:
         else:
             form = await request.form(max_files=20)
             files = [(f.filename or "upload", f) for f in form.getlist("files") if isinstance(f, UploadFile)]
-        if not files:
-            raise ApiError(400, "no files: send multipart field 'files' or JSON {'urls': [...]}", 400)
-        stored = [await asyncio.to_thread(_store_upload, backend, session_id, name, f) for name, f in files]
+        try:
+            if not files:
+                raise ApiError(400, "no files: send multipart field 'files' or JSON {'urls': [...]}", 400)
+            stored = [await asyncio.to_thread(_store_upload, backend, session_id, name, f) for name, f in files]
+        finally:
+            for _, handle in files:  # the parsed body's temp copies, deleted now rather than at GC
+                await handle.close() if isinstance(handle, UploadFile) else handle.close()
         return ok({"files": stored, "session_state_applied": True})
 
     @app.post("/run_sse")
@@ -225,7 +230,7 @@ def create_app(settings: LocalSettings) -> FastAPI:
     @app.post("/api/render/proxy/lambda")
     async def submit_render(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
         user_id = user(authorization)
-        return render_answer(backend, backend.submit_render(user_id, await _json(request)))
+        return render_answer(backend, await backend.submit_render(user_id, await _json(request)))
 
     @app.get("/api/render/proxy/lambda/{render_id}")
     async def render_status(render_id: str, authorization: str | None = Header(default=None)) -> dict[str, Any]:
@@ -236,7 +241,7 @@ def create_app(settings: LocalSettings) -> FastAPI:
         path = backend.rendered_file(render_id, user(authorization))
         if cut := backend.faults.download_cut():
             return _cut_short(path, cut)
-        return FileResponse(path, media_type="video/mp4", filename=f"{render_id}.mp4")
+        return FileResponse(path, media_type="video/mp4", filename=f"{render_id}.mp4", background=_released(render_id))
 
     @app.get("/render-result/{render_id}.mp4")
     async def render_result(render_id: str, exp: int = 0, sig: str = "") -> Response:
@@ -245,14 +250,18 @@ def create_app(settings: LocalSettings) -> FastAPI:
         path = backend.rendered_file(render_id)
         if cut := backend.faults.download_cut():
             return _cut_short(path, cut)
-        return FileResponse(path, media_type="video/mp4")
+        return FileResponse(path, media_type="video/mp4", background=_released(render_id))
 
     @app.get("/files/{name}")
     async def files(name: str) -> FileResponse:
         row = backend.store.upload(Path(name).stem)
-        if row is None:
-            raise ApiError(404, "no such file", 404)
+        if row is None or not Path(row["path"]).exists():
+            raise ApiError(404, "no such file (previews are released once their clip is downloaded)", 404)
         return FileResponse(row["path"])
+
+    def _released(render_id: str) -> BackgroundTask:
+        """Once a clip was sent whole, its session's intermediates go (``Backend.downloaded``)."""
+        return BackgroundTask(backend.downloaded, render_id)
 
     @app.get("/local/health")
     async def health() -> dict[str, Any]:
