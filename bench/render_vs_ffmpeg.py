@@ -85,15 +85,19 @@ def run_ours(src: Path, out: Path) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def run_ffmpeg(src: Path, out: Path, upscale: int = 1) -> tuple[float, float]:
-    """zoompan as documented; ``upscale`` > 1 first enlarges the source, the usual cure for its jitter."""
+def run_ffmpeg(
+    src: Path, out: Path, upscale: int = 1, *, preset: str = "medium", crf: int | None = 20
+) -> tuple[float, float]:
+    """zoompan as documented; ``upscale`` > 1 first enlarges the source, the usual cure for its jitter;
+    ``crf=None`` encodes losslessly (the reference its quality is measured against)."""
     crop = f"crop=iw:iw*{H}/{W}"  # the 3:2 source's centred 16:9 band, the framing ours starts from
     if upscale > 1:
         crop = f"scale=iw*{upscale}:-1,{crop}"
     zoom = f"zoompan=z='pow({ZOOM},on/{N - 1})':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d={N}:s={W}x{H}:fps={FPS}"
+    rate = ["-qp", "0"] if crf is None else ["-crf", str(crf)]
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(src),
            "-vf", f"{crop},{zoom},format=yuv420p", "-frames:v", str(N),
-           "-c:v", "libx264", "-preset", "medium", "-crf", "20", "-movflags", "+faststart", str(out)]  # fmt: skip
+           "-c:v", "libx264", "-preset", preset, *rate, "-movflags", "+faststart", str(out)]  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.perf_counter()
     subprocess.run(cmd, check=True)

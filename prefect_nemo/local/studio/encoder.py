@@ -67,7 +67,9 @@ class EncodeSettings:
         return table[quality]
 
     def options(self, width: int, height: int, fps: float) -> dict[str, str]:
-        """libx264 options for a picture of this size and rate."""
+        """libx264 options for a picture of this size and rate; CRF 0 means lossless (qp 0, no rate cap)."""
+        if self.crf == 0:
+            return {"preset": self.preset, "qp": "0"}
         kbits = max(200, round(self.max_bpp * width * height * fps / 1000))
         vbv = f"vbv-maxrate={kbits}:vbv-bufsize={2 * kbits}"
         return {"preset": self.preset, "crf": f"{self.crf:g}", "x264-params": vbv}
