@@ -74,9 +74,8 @@ class CpuMeter:
             try:
                 if backend & {a.pid for a in proc.parents()}:
                     backend.add(proc.pid)
-                times = proc.cpu_times()
-                self.seen[proc.pid] = (times.user + times.system + times.children_user + times.children_system,
-                                       proc.pid in backend)  # fmt: skip
+                times = proc.cpu_times()  # its own threads only: reaped children would count twice
+                self.seen[proc.pid] = (times.user + times.system, proc.pid in backend)
             except psutil.NoSuchProcess:
                 continue
 

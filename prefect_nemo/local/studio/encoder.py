@@ -1,7 +1,7 @@
 """Frames and an audio mix -> one H.264/AAC MP4, encoded once, with libx264 settings chosen by measured quality.
 
 libx264 dominates a render's CPU, so frames are made on a producer thread while x264's own threads encode,
-and the settings are the cheapest that reach the quality asked (``scripts/calibrate_x264.py``).
+and the settings are the cheapest that reach the quality asked (``bench/calibrate_x264.py``).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class EncodeSettings:
     def for_quality(cls, quality: str) -> EncodeSettings:
         """The export's ``output.quality`` as x264 settings.
 
-        Calibrated by ``scripts/calibrate_x264.py`` (1920x1080, 30 fps, 5 s push-in on a product shot; SSIM
+        Calibrated by ``bench/calibrate_x264.py`` (1920x1080, 30 fps, 5 s push-in on a product shot; SSIM
         against a lossless encode of the same frames): each level is the cheapest preset/CRF whose SSIM is at
         least that of ``ffmpeg zoompan`` with x264 ``medium`` at CRF 20 ("high"), 23 ("medium") and 26
         ("low"), in a file no larger. "draft" is for tests and previews: as fast as x264 goes.
