@@ -12,6 +12,7 @@ from PIL import Image
 from skimage import data as photos
 
 from prefect_nemo.client import NemoClient
+from prefect_nemo.errors import NemoSessionNotFound
 from prefect_nemo.identity import TokenStore
 from prefect_nemo.local.emulator.retention import prune
 from prefect_nemo.local.launcher import LocalServer
@@ -64,12 +65,14 @@ class TestPrune:
 
 async def make_clips(
     server: LocalServer, images: list[Path], out: Path, tokens: Path, prompt: str = "2-second slow push-in"
-) -> list[Path]:
-    """Generate, export and download one clip per image, as the client does; plus one re-export."""
-    clips = []
+) -> tuple[list[Path], list[str]]:
+    """Generate, export and download one clip per image, as the client does; plus one re-export.
+    The downloaded files and the sessions."""
+    clips, sessions = [], []
     async with NemoClient(server.url, token_store=TokenStore(tokens), client_id="retention") as client:
         for n, image in enumerate(images):
             session = await client.create_session()
+            sessions.append(session.session_id)
             await client.upload_file(session.session_id, image)
             generated = await client.generate(session.session_id, prompt, backoff=POLL)
             assert generated.draft is not None
@@ -82,7 +85,7 @@ async def make_clips(
                 assert again.status is RenderStatus.COMPLETED and time.monotonic() - started < 1.0
                 clips.append(await client.download(again, out / "again.mp4"))
             clips.append(await client.download(job, out / f"clip{n}.mp4"))
-    return clips
+    return clips, sessions
 
 
 async def test_data_folder_holds_little_more_than_the_delivered_clips(tmp_path: Path) -> None:
@@ -93,7 +96,10 @@ async def test_data_folder_holds_little_more_than_the_delivered_clips(tmp_path: 
     folder = tmp_path / "server"
     server = LocalServer(LocalSettings(data_dir=folder, retention=0, silent_ratio=0))
     try:  # 5-second clips at "high": the folder's fixed ~80 KB (database, key) is then a few percent
-        clips = await make_clips(server, images, tmp_path, tmp_path / "tokens.json", "5-second slow push-in")
+        clips, sessions = await make_clips(server, images, tmp_path, tmp_path / "tokens.json", "5-second slow push-in")
+        async with NemoClient(server.url, token_store=TokenStore(tmp_path / "tokens.json"), client_id="retention") as c:
+            with pytest.raises(NemoSessionNotFound, match="expired"):  # its inputs went with the download
+                await c.state(sessions[0])
     finally:
         server.stop()
     assert [p.name for p in (folder / "media").iterdir()] == [], "previews go when their clip is downloaded"
