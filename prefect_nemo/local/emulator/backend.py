@@ -78,11 +78,14 @@ class Backend(RenderJobs):
         """Forget intermediates not used within the retention time (delivered clips stay: one copy each)."""
         every = min(60.0, max(1.0, self.settings.retention / 2))
         while True:
-            report = await asyncio.to_thread(
-                retention.prune, self.data_dir, self.settings.retention, False, outputs=False
-            )
-            if report.files:
-                logger.info("retention: released %s", report.summary())
+            try:
+                report = await asyncio.to_thread(
+                    retention.prune, self.data_dir, self.settings.retention, False, outputs=False
+                )
+                if report.files:
+                    logger.info("retention: released %s", report.summary())
+            except OSError as exc:  # a file it may not delete must not stop the next sweeps
+                logger.warning("retention sweep failed: %s", exc)
             await asyncio.sleep(every)
 
     async def stop(self) -> None:
