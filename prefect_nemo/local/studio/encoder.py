@@ -19,6 +19,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
+from .frames import POOL
 from .overlay import RATE, aac_frames
 
 __all__ = ["X264_THREADS", "EncodeSettings", "encode", "remux"]
@@ -31,7 +32,7 @@ T = TypeVar("T")
 # render must stay under 600 MB. The embedded backend runs two renders at once, so 2 threads each plus the
 # frame producers keep both cores busy without oversubscribing them.
 X264_THREADS = 2
-_QUEUE_DEPTH = 3
+_QUEUE_DEPTH = POOL - 3  # frames queued ahead; the pool's others are being made, being encoded, and a spare
 _FASTSTART = {"movflags": "+faststart"}
 
 
