@@ -41,6 +41,12 @@ class LocalSettings(BaseSettings):
     tokens_per_ip: int = Field(default=10, description="Anonymous tokens per IP per 7 days, as the cloud caps.")
     token_ttl_days: float = 7.0
     url_ttl: float = Field(default=3600.0, description="Seconds a render's output URL stays valid.")
+    retention: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds a session's uploads and previews are kept after their last use (0: released when"
+        " its clip is downloaded). Previews always go at download; delivered clips stay until pruned.",
+    )
     max_upload_bytes: int = 200 * 1024 * 1024
     seed: int = 0
     faults: str = Field(default="", description="Fault injection spec (see prefect_nemo.local.emulator.faults).")

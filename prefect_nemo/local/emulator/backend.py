@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import ctypes
-import hashlib
-import hmac
 import logging
 import multiprocessing
 import os
@@ -22,54 +20,28 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from prefect_nemo.local.emulator import worker
+from prefect_nemo.local.emulator import retention, worker
 from prefect_nemo.local.emulator.agent import Channel, Event, should_stay_silent
+from prefect_nemo.local.emulator.drafts import assets_of, needs_motion, refines, video_segment
+from prefect_nemo.local.emulator.errors import ApiError
 from prefect_nemo.local.emulator.faults import Faults, StreamFate
+from prefect_nemo.local.emulator.renders import RenderJobs
 from prefect_nemo.local.emulator.store import Store
 from prefect_nemo.local.settings import LocalSettings
 from prefect_nemo.local.studio import director
 
-__all__ = ["ApiError", "Backend"]
+__all__ = ["ApiError", "Backend", "assets_of"]
 
 logger = logging.getLogger("prefect_nemo.local")
-
-
-class ApiError(Exception):
-    """An error answer: business `code` in the body, HTTP `status`, and which envelope carries it."""
-
-    def __init__(
-        self,
-        code: int,
-        message: str,
-        status: int = 200,
-        *,
-        envelope: str = "code",
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.envelope = envelope
-        self.headers = headers or {}
 
 
 def _session_id() -> str:
     return str(secrets.randbelow(9 * 10**18) + 10**18)  # 19 digits, like the cloud's
 
 
-def assets_of(draft: dict[str, Any]) -> set[str]:
-    """Every asset id a draft refers to (`src` and `clip` of any segment)."""
-    found: set[str] = set()
-    for track in draft.get("t") or []:
-        for segment in track.get("sg") or []:
-            for key in ("src", "clip"):
-                if isinstance(segment.get(key), str):
-                    found.add(segment[key])
-    return found
+class Backend(RenderJobs):
+    """Tokens, sessions and generation here; render jobs in `RenderJobs`."""
 
-
-class Backend:
     def __init__(self, settings: LocalSettings) -> None:
         self.settings = settings
         self.data_dir = settings.data_dir
@@ -99,6 +71,22 @@ class Backend:
             self._spawn(self._run_render(job["render_id"]))
         for generation in self.store.generations_in("running"):
             self._resume_generation(generation)
+        if self.settings.retention > 0:
+            self._spawn(self._sweep())
+
+    async def _sweep(self) -> None:
+        """Forget intermediates not used within the retention time (delivered clips stay: one copy each)."""
+        every = min(60.0, max(1.0, self.settings.retention / 2))
+        while True:
+            try:
+                report = await asyncio.to_thread(
+                    retention.prune, self.data_dir, self.settings.retention, False, outputs=False
+                )
+                if report.files:
+                    logger.info("retention: released %s", report.summary())
+            except OSError as exc:  # a file it may not delete must not stop the next sweeps
+                logger.warning("retention sweep failed: %s", exc)
+            await asyncio.sleep(every)
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -151,6 +139,10 @@ class Backend:
         row = self.store.session(session_id, user_id)
         if row is None:
             raise ApiError(1002, f"session {session_id} not found; create a new session")
+        inputs = [Path(u["path"]) for u in self.store.uploads(session_id) if u["file_type"] != "generated"]
+        if not all(path.exists() for path in inputs):  # released after the retention time: the session expired
+            self.store.drop_session(session_id)
+            raise ApiError(1002, f"session {session_id} expired (its files were released); create a new session")
         return row
 
     def create_session(self, user_id: str, language: str | None) -> dict[str, Any]:
@@ -197,12 +189,13 @@ class Backend:
         images = [u for u in uploads if u["file_type"] == "image"]
         if not images:
             raise ApiError(4001, "no image in this session: upload an image before asking for a clip")
-        if _refines(session["draft"], images[-1]["file_id"]) is None:
+        if refines(session["draft"], images[-1]["file_id"]) is None:
             session = {**session, "draft": None}  # a new image in the session starts a new draft
         cost = self.settings.edit_cost if session["draft"] else self.settings.generate_cost
         if self.store.credits(user_id)["credits"] < cost or self.faults.out_of_credits():
             raise ApiError(2001, "out of credits: register at https://nemovideo.com/register or top up")
         self.faults.accepted()
+        retention.touch(*(Path(u["path"]) for u in uploads))
         channel = Channel()
         generation = self.store.add_generation(session["session_id"], message, images[-1]["info"].get("hash"))
         self._spawn(self._generate(session, user_id, message, images[-1], uploads, cost, channel, generation, fate))
@@ -217,7 +210,7 @@ class Backend:
             self.store.finish_generation(row["id"], "failed")
             return
         logger.info("resuming generation %s of session %s after a restart", row["id"], row["session_id"])
-        if _refines(session["draft"], images[-1]["file_id"]) is None:
+        if refines(session["draft"], images[-1]["file_id"]) is None:
             session = {**session, "draft": None}
         cost = self.settings.edit_cost if session["draft"] else self.settings.generate_cost
         channel = Channel()
@@ -260,15 +253,15 @@ class Backend:
                 channel.send(Event("text", text=plan.texts[0] if plan.texts else "Working on it."))
             draft = plan.draft
             media: dict[str, Any] | None = None
-            video = _video_segment(draft)
-            previous_video = _video_segment(session["draft"]) if session["draft"] else None
+            video = video_segment(draft)
+            previous_video = video_segment(session["draft"]) if session["draft"] else None
             for call in plan.tool_calls:
                 channel.send(Event("tool_call", name=call["name"], data=call.get("args") or {}))
                 if fate is StreamFate.FAIL:  # the video model gives up at once: nothing made, nothing charged
                     channel.send(Event("error", text="generation failed: the video model returned no clip (injected)"))
                     self.store.finish_generation(generation, "failed")
                     return
-                if call["name"] == "generate_video" and video is not None and _needs_motion(draft, session["draft"]):
+                if call["name"] == "generate_video" and video is not None and needs_motion(draft, session["draft"]):
                     clip_id = "gen_" + secrets.token_hex(8)
                     out = self.data_dir / "media" / f"{clip_id}.mp4"
                     await self._with_heartbeats(channel, self._in_worker(worker.motion, image["path"], draft, str(out)))
@@ -310,90 +303,6 @@ class Backend:
                 return task.result()
             channel.send(Event("heartbeat"))
 
-    # -- renders ------------------------------------------------------------------------------------
-
-    def submit_render(self, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        render_id, session_id, draft = body.get("id"), body.get("sessionId"), body.get("draft")
-        if not isinstance(render_id, str) or not render_id or len(render_id) > 128:
-            raise ApiError(400, "id is required: a unique string such as render_<uuid>", 400, envelope="success")
-        if not isinstance(session_id, str):
-            raise ApiError(400, "sessionId is required", 400, envelope="success")
-        self.session(session_id, user_id)
-        if not isinstance(draft, dict) or _video_segment(draft) is None:
-            raise ApiError(400, "draft has no video segment: generate a clip first", 400, envelope="success")
-        known = {u["file_id"] for u in self.store.uploads(session_id)}
-        if missing := assets_of(draft) - known:
-            raise ApiError(400, f"draft refers to unknown assets: {sorted(missing)}", 400, envelope="success")
-        if self.faults.export_blocked():
-            raise ApiError(402, "export is not available on the free plan", 402, envelope="success")
-        quality = self.settings.quality or str((body.get("output") or {}).get("quality") or "high")
-        if not self.store.add_render(render_id, session_id, user_id, draft, quality):
-            raise ApiError(409, f"duplicate render id {render_id}", 409, envelope="success")
-        self._spawn(self._run_render(render_id))
-        return {"id": render_id, "status": "pending", "progress": 5}
-
-    async def _run_render(self, render_id: str) -> None:
-        job = self.store.render(render_id)
-        assert job is not None
-        started = time.monotonic()
-        out = self.data_dir / "renders" / f"{render_id}.mp4"
-        assets = {
-            asset: row["path"] for asset in assets_of(job["draft"]) if (row := self.store.upload(asset)) is not None
-        }
-        fate = self.faults.render_fate(render_id)
-        if fate == "stall":
-            self.store.update_render(render_id, status="processing", progress=50)
-            return
-        try:
-            await self._in_worker(
-                worker.export, str(self.store.path), render_id, job["draft"], assets, str(out), job["quality"]
-            )
-            if self.settings.render_latency is not None:
-                await asyncio.sleep(max(0.0, self.settings.render_latency - (time.monotonic() - started)))
-            if fate == "fail":
-                raise RuntimeError("the render service failed (injected)")
-            self.faults.rendered(render_id)
-            self.store.update_render(
-                render_id, status="completed", progress=100, output_path=str(out), completed_at=time.time()
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            logger.warning("render %s failed: %s", render_id, exc)
-            self.store.update_render(render_id, status="failed", error=str(exc) or type(exc).__name__)
-
-    def render_status(self, render_id: str, user_id: str) -> dict[str, Any]:
-        job = self.store.render(render_id)
-        if job is None or job["user_id"] != user_id:
-            raise ApiError(404, f"render {render_id} not found", 404, envelope="success")
-        data: dict[str, Any] = {
-            "id": render_id,
-            "status": job["status"],
-            "progress": job["progress"],
-            "createdAt": int(job["created_at"] * 1000),
-        }
-        if job["status"] == "completed":
-            data["completedAt"] = int(job["completed_at"] * 1000)
-            if not self.faults.hide_url(render_id):
-                data["outputUrl"] = self.output_url(render_id)
-        if job["error"]:
-            data["error"] = job["error"]
-        return data
-
-    def output_url(self, render_id: str, ttl: float | None = None) -> str:
-        ttl = self.faults.url_ttl(render_id, self.settings.url_ttl if ttl is None else ttl)
-        expires = int(time.time() + ttl)
-        return f"{self.base_url}/render-result/{render_id}.mp4?exp={expires}&sig={self.sign(render_id, expires)}"
-
-    def sign(self, render_id: str, expires: int) -> str:
-        return hmac.new(self.url_secret, f"{render_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
-
-    def rendered_file(self, render_id: str, user_id: str | None = None) -> Path:
-        job = self.store.render(render_id)
-        if job is None or job["status"] != "completed" or (user_id is not None and job["user_id"] != user_id):
-            raise ApiError(404, f"render {render_id} has no finished output", 404, envelope="success")
-        return Path(job["output_path"])
-
     def metrics(self) -> dict[str, Any]:
         renders = Counter(r["status"] for r in self.store.renders_in("pending", "processing", "completed", "failed"))
         return {
@@ -429,36 +338,3 @@ def _die_with_parent() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except OSError:
             pass
-
-
-def _video_segment(draft: dict[str, Any] | None) -> dict[str, Any] | None:
-    for track in (draft or {}).get("t") or []:
-        if track.get("tt") == 0 and track.get("sg"):
-            segment: dict[str, Any] = track["sg"][0]
-            return segment
-    return None
-
-
-def _refines(draft: dict[str, Any] | None, image_id: str) -> dict[str, Any] | None:
-    """The draft an instruction edits: the session's, if it animates the session's latest image."""
-    video = _video_segment(draft)
-    return draft if video is not None and video.get("src") == image_id else None
-
-
-def _needs_motion(draft: dict[str, Any], previous: dict[str, Any] | None) -> bool:
-    """Stage 1 re-renders only when the picture's motion, size or timing changed, not for a title or music edit."""
-    before, after = _video_segment(previous), _video_segment(draft)
-    if before is None or after is None or not before.get("clip"):
-        return True
-
-    def shape(d: dict[str, Any], segment: dict[str, Any]) -> Any:
-        return (
-            d.get("d"),
-            d.get("m", {}).get("width"),
-            d.get("m", {}).get("height"),
-            d.get("m", {}).get("fps"),
-            {k: v for k, v in segment.items() if k != "clip"},
-        )
-
-    assert previous is not None
-    return bool(shape(draft, after) != shape(previous, before))

@@ -11,37 +11,28 @@ import hmac
 import logging
 import os
 import secrets
-import shutil
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
-from PIL import Image
+from starlette.background import BackgroundTask
 from starlette.datastructures import MutableHeaders, UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prefect_nemo.local.emulator.agent import Event, format_sse
 from prefect_nemo.local.emulator.backend import ApiError, Backend
 from prefect_nemo.local.emulator.faults import DownloadCut, StreamFate
+from prefect_nemo.local.emulator.uploads import ACCEPTED, capped_receive, fetch_url, store_upload
 from prefect_nemo.local.settings import LocalSettings
 
 __all__ = ["ACCEPTED", "create_app"]
 
 logger = logging.getLogger("prefect_nemo.local")
-
-ACCEPTED: dict[str, str] = {
-    **dict.fromkeys(["mp4", "mov", "avi", "webm", "mkv"], "video"),
-    **dict.fromkeys(["jpg", "jpeg", "png", "gif", "webp"], "image"),
-    **dict.fromkeys(["mp3", "wav", "m4a", "aac"], "audio"),
-}
-"""Extensions the cloud accepts (nemo-api.md section 5) and their file types."""
 
 
 def ok(data: Any) -> dict[str, Any]:
@@ -179,16 +170,20 @@ def create_app(settings: LocalSettings) -> FastAPI:
             raise too_large
         # The body is counted as it arrives (chunked uploads announce no length) and parsed by Starlette
         # into temp files that spill to disk past 1 MB: an upload never sits in memory.
-        request = Request(request.scope, _capped_receive(request, limit + 1024 * 1024, too_large))
+        request = Request(request.scope, capped_receive(request, limit + 1024 * 1024, too_large))
         if request.headers.get("content-type", "").startswith("application/json"):
             body = await _json(request)
-            files = [await _fetch_url(str(url), limit) for url in body.get("urls") or []]
+            files = [await fetch_url(str(url), limit) for url in body.get("urls") or []]
         else:
             form = await request.form(max_files=20)
             files = [(f.filename or "upload", f) for f in form.getlist("files") if isinstance(f, UploadFile)]
-        if not files:
-            raise ApiError(400, "no files: send multipart field 'files' or JSON {'urls': [...]}", 400)
-        stored = [await asyncio.to_thread(_store_upload, backend, session_id, name, f) for name, f in files]
+        try:
+            if not files:
+                raise ApiError(400, "no files: send multipart field 'files' or JSON {'urls': [...]}", 400)
+            stored = [await asyncio.to_thread(store_upload, backend, session_id, name, f) for name, f in files]
+        finally:
+            for _, handle in files:  # the parsed body's temp copies, deleted now rather than at GC
+                await handle.close() if isinstance(handle, UploadFile) else handle.close()
         return ok({"files": stored, "session_state_applied": True})
 
     @app.post("/run_sse")
@@ -225,7 +220,7 @@ def create_app(settings: LocalSettings) -> FastAPI:
     @app.post("/api/render/proxy/lambda")
     async def submit_render(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
         user_id = user(authorization)
-        return render_answer(backend, backend.submit_render(user_id, await _json(request)))
+        return render_answer(backend, await backend.submit_render(user_id, await _json(request)))
 
     @app.get("/api/render/proxy/lambda/{render_id}")
     async def render_status(render_id: str, authorization: str | None = Header(default=None)) -> dict[str, Any]:
@@ -236,7 +231,7 @@ def create_app(settings: LocalSettings) -> FastAPI:
         path = backend.rendered_file(render_id, user(authorization))
         if cut := backend.faults.download_cut():
             return _cut_short(path, cut)
-        return FileResponse(path, media_type="video/mp4", filename=f"{render_id}.mp4")
+        return FileResponse(path, media_type="video/mp4", filename=f"{render_id}.mp4", background=_released(render_id))
 
     @app.get("/render-result/{render_id}.mp4")
     async def render_result(render_id: str, exp: int = 0, sig: str = "") -> Response:
@@ -245,14 +240,18 @@ def create_app(settings: LocalSettings) -> FastAPI:
         path = backend.rendered_file(render_id)
         if cut := backend.faults.download_cut():
             return _cut_short(path, cut)
-        return FileResponse(path, media_type="video/mp4")
+        return FileResponse(path, media_type="video/mp4", background=_released(render_id))
 
     @app.get("/files/{name}")
     async def files(name: str) -> FileResponse:
         row = backend.store.upload(Path(name).stem)
-        if row is None:
-            raise ApiError(404, "no such file", 404)
+        if row is None or not Path(row["path"]).exists():
+            raise ApiError(404, "no such file (previews are released once their clip is downloaded)", 404)
         return FileResponse(row["path"])
+
+    def _released(render_id: str) -> BackgroundTask:
+        """Once a clip was sent whole, its session's intermediates go (``Backend.downloaded``)."""
+        return BackgroundTask(backend.downloaded, render_id)
 
     @app.get("/local/health")
     async def health() -> dict[str, Any]:
@@ -287,98 +286,12 @@ def _cut_short(path: Path, cut: DownloadCut) -> StreamingResponse:
     return StreamingResponse(body(), media_type="video/mp4", headers=headers)
 
 
-def _capped_receive(request: Request, limit: int, error: ApiError) -> Callable[[], Awaitable[Message]]:
-    """The request's ASGI receive, raising `error` once the body passes `limit` bytes."""
-    received = 0
-    receive = request.receive
-
-    async def capped() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise error
-        return message
-
-    return capped
-
-
 async def _json(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except ValueError:
         body = {}
     return body if isinstance(body, dict) else {}
-
-
-async def _fetch_url(url: str, limit: int) -> tuple[str, Any]:
-    """URL uploads: fetch into a temp file with the same size cap as direct uploads."""
-    if not url.startswith(("http://", "https://")):
-        raise ApiError(400, f"unsupported URL {url!r}: only http(s) URLs can be fetched", 400)
-    handle = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
-    try:
-        async with httpx.AsyncClient(timeout=30, follow_redirects=True) as client:
-            async with client.stream("GET", url) as response:
-                if response.status_code >= 400:
-                    raise ApiError(400, f"could not fetch {url}: HTTP {response.status_code}", 400)
-                size = 0
-                async for chunk in response.aiter_bytes(1 << 20):
-                    size += len(chunk)
-                    if size > limit:
-                        raise ApiError(4002, f"file too large: the limit is {limit // (1024 * 1024)} MB")
-                    handle.write(chunk)
-    except httpx.HTTPError as exc:
-        raise ApiError(400, f"could not fetch {url}: {type(exc).__name__}", 400) from exc
-    handle.seek(0)
-    return url.rsplit("/", 1)[-1].split("?", 1)[0] or "download", handle
-
-
-def _store_upload(backend: Backend, session_id: str, name: str, source: Any) -> dict[str, Any]:
-    """Write an upload under a generated name (no client path reaches the disk) and describe it."""
-    ext = Path(name).suffix.lower().lstrip(".")
-    file_type = ACCEPTED.get(ext)
-    if file_type is None:
-        accepted = ", ".join(sorted(ACCEPTED))
-        raise ApiError(4001, f"unsupported file type '.{ext}' ({name}); accepted: {accepted}")
-    file_id = ("img_" if file_type == "image" else file_type[:3] + "_") + secrets.token_hex(8)
-    path = backend.data_dir / "uploads" / f"{file_id}.{ext}"
-    stream = source.file if isinstance(source, UploadFile) else source
-    stream.seek(0)
-    with path.open("wb") as out:
-        shutil.copyfileobj(stream, out, 1 << 20)
-    size = path.stat().st_size
-    if size > backend.settings.max_upload_bytes:
-        path.unlink()
-        raise ApiError(4002, f"file too large: {name} is {size // (1024 * 1024)} MB, the limit is 200 MB")
-    info: dict[str, Any] = {"size": size, "hash": _sha256(path)}
-    if file_type == "image":
-        try:
-            with Image.open(path) as image:
-                image.verify()
-            with Image.open(path) as image:
-                info.update(width=image.width, height=image.height)
-        except Exception as exc:
-            path.unlink()
-            raise ApiError(4001, f"{name} is not a readable image: {exc}") from exc
-    backend.store.add_upload(file_id, session_id, Path(name).name[:200], path, file_type, info)
-    return {
-        "file_id": file_id,
-        "filename": Path(name).name,
-        "file_type": file_type,
-        "cdn_url": f"{backend.base_url}/files/{file_id}.{ext}",
-        **{k: info[k] for k in ("width", "height", "hash") if k in info},
-    }
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 async def serve(

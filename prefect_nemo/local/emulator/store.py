@@ -254,6 +254,18 @@ class Store:
             row["draft"] = json.loads(row["draft"])
         return rows
 
+    def same_render(self, job: dict[str, Any]) -> str | None:
+        """The output of an earlier completed render of the same session, draft and quality, if any."""
+        rows = self._all(
+            "SELECT draft, output_path FROM renders WHERE session_id=? AND quality=? AND status='completed'"
+            " AND render_id<>? ORDER BY completed_at DESC",
+            job["session_id"],
+            job["quality"],
+            job["render_id"],
+        )
+        draft = json.loads(json.dumps(job["draft"]))
+        return next((r["output_path"] for r in rows if json.loads(r["draft"]) == draft and r["output_path"]), None)
+
     def update_render(self, render_id: str, **fields: Any) -> None:
         update_render(self._conn, render_id, lock=self._lock, **fields)
 

@@ -16,9 +16,6 @@ from prefect_nemo.local.studio import renderer
 
 __all__ = ["export", "focus", "motion", "warm_up"]
 
-# Stage 1 is an intermediate that stage 2 decodes again: fast to encode, visually lossless.
-INTERMEDIATE = renderer.EncodeSettings(preset="ultrafast", crf=12)
-
 
 def warm_up() -> int:
     """Import the heavy modules once, so the first real render does not pay for it."""
@@ -30,10 +27,15 @@ def focus(image: str) -> tuple[float, float]:
 
 
 def motion(image: str, draft: dict[str, Any], out: str) -> None:
-    """Stage 1 (generate): the moving clip, written under a temp name then renamed."""
+    """Stage 1 (generate): a small preview of the motion, written under a temp name then renamed.
+
+    The export renders the delivered clip from the still in one pass, so nothing here is encoded twice."""
     tmp = Path(out).with_suffix(".part.mp4")
-    renderer.render_motion(Path(image), draft, tmp, settings=INTERMEDIATE)
-    os.replace(tmp, out)
+    try:
+        renderer.render_preview(Path(image), draft, tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def export(db: str, render_id: str, draft: dict[str, Any], assets: dict[str, str], out: str, quality: str) -> None:
@@ -48,9 +50,9 @@ def export(db: str, render_id: str, draft: dict[str, Any], assets: dict[str, str
             last = now
             update_render(conn, render_id, progress=round(10 + 85 * fraction, 1))
 
+    tmp = Path(out).with_suffix(".part.mp4")
     try:
         update_render(conn, render_id, status="processing", progress=10)
-        tmp = Path(out).with_suffix(".part.mp4")
         renderer.render_final(
             draft,
             {key: Path(value) for key, value in assets.items()},
@@ -61,4 +63,5 @@ def export(db: str, render_id: str, draft: dict[str, Any], assets: dict[str, str
         os.replace(tmp, out)
         update_render(conn, render_id, progress=95)
     finally:
+        tmp.unlink(missing_ok=True)  # a failed render leaves nothing behind
         conn.close()

@@ -14,7 +14,16 @@ import pytest
 from PIL import Image
 
 from prefect_nemo.local.studio.motion import MOTIONS, CameraPath, Motion, ease
-from prefect_nemo.local.studio.renderer import EncodeSettings, focus_point, render_final, render_motion
+from prefect_nemo.local.studio.renderer import (
+    PREVIEW_FPS,
+    PREVIEW_LONGEST,
+    EncodeSettings,
+    Planes,
+    focus_point,
+    render_final,
+    render_motion,
+    render_preview,
+)
 
 FAST = EncodeSettings.for_quality("draft")
 ASPECT_SIZES = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080), "4:5": (1080, 1350)}
@@ -79,9 +88,18 @@ def assert_clip(info: dict[str, Any], size: tuple[int, int], fps: int, seconds: 
 
 class TestEncodeSettings:
     def test_quality_maps_to_preset_and_crf(self) -> None:
-        assert EncodeSettings.for_quality("high") == EncodeSettings() == EncodeSettings("medium", 20)
+        presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"]
+        high, low = EncodeSettings.for_quality("high"), EncodeSettings.for_quality("low")
+        assert high == EncodeSettings(), "the default is what an export at 'high' ships"
         assert EncodeSettings.for_quality("draft").preset == "ultrafast"
-        assert EncodeSettings.for_quality("low").crf > EncodeSettings.for_quality("high").crf
+        assert low.crf > high.crf and presets.index(low.preset) <= presets.index(high.preset)
+
+    def test_crf_is_capped_by_a_vbv_rate_in_proportion_to_the_picture(self) -> None:
+        full = EncodeSettings.for_quality("high").options(1920, 1080, 30)
+        small = EncodeSettings.for_quality("high").options(960, 540, 30)
+        rate = {k: int(v) for k, v in (kv.split("=") for kv in full["x264-params"].split(":"))}
+        assert rate["vbv-bufsize"] == 2 * rate["vbv-maxrate"] and 5000 <= rate["vbv-maxrate"] <= 10_000
+        assert str(rate["vbv-maxrate"] // 4) in small["x264-params"]
 
     def test_unknown_quality_is_refused(self) -> None:
         with pytest.raises(ValueError, match="'ultra'"):
@@ -196,19 +214,46 @@ class TestRenderFinal:
         render_final(draft, {"c1": clip}, out, settings=FAST)  # no image asset: only the clip can be used
         assert_clip(probe(out), (640, 360), 24, 1.0)
 
-    def test_clip_alone_is_copied_without_reencoding(self, photo: Path, tmp_path: Path) -> None:
+    def test_clip_alone_is_copied_and_audio_muxed_without_reencoding(
+        self, photo: Path, tone: Path, tmp_path: Path
+    ) -> None:
         clip, out = tmp_path / "clip.mp4", tmp_path / "final.mp4"
         render_motion(photo, make_draft(), clip, settings=FAST)
-        draft = make_draft()
+        draft = make_draft(extra=[{"tt": 1, "sg": [{"src": "song", "vol": 0.5}]}])
         draft["t"][0]["sg"][0]["clip"] = "c1"
-        render_final(draft, {"c1": clip, "img": photo}, out, settings=EncodeSettings("medium", 18))
+        render_final(draft, {"c1": clip, "song": tone}, out, settings=EncodeSettings("medium", 18))
 
         def packets(path: Path) -> list[bytes]:
             with av.open(str(path)) as box:
                 return [bytes(p) for p in box.demux(video=0) if p.size]
 
         assert packets(out) == packets(clip)
-        assert probe(out)["faststart"]
+        assert_clip(probe(out), (640, 360), 24, 1.0, audio=True)
+
+    def test_the_still_is_rendered_once_even_when_a_clip_exists(self, photo: Path, tmp_path: Path) -> None:
+        """The export composites from the still in one encode; an earlier clip is not decoded again."""
+        clip, out = tmp_path / "static.mp4", tmp_path / "final.mp4"
+        render_motion(photo, make_draft(motion={"type": "static", "zoom": [1, 1]}), clip, settings=FAST)
+        draft = make_draft(motion={"type": "pan_right"})
+        draft["t"][0]["sg"][0]["clip"] = "c1"
+        render_final(draft, {"c1": clip, "img": photo}, out, settings=FAST)
+        first, last = luma(out, [0, 23])
+        assert float(np.abs(first - last).mean()) > 2.0, "the pan comes from the still, not the static clip"
+
+    def test_effect_touches_every_frame_after_the_warp_and_before_the_text(self, photo: Path, tmp_path: Path) -> None:
+        seen: list[float] = []
+
+        def darken(planes: Planes, t: float) -> None:
+            seen.append(t)
+            planes[0][:] = 16  # black luma everywhere
+
+        title = {"tt": 7, "sg": [{"text": "HELLO", "pos": "center", "size": 0.2, "fi": 0, "fo": 0}]}
+        out = tmp_path / "fx.mp4"
+        render_final(make_draft(extra=[title]), {"img": photo}, out, settings=FAST, effect=darken)
+        assert seen == [i / 24 for i in range(24)]
+        frame = luma(out, [12])[0]
+        assert frame[:40].mean() < 25, "the effect's output is what is encoded"
+        assert frame[150:210, 200:440].max() > 150, "the title is drawn over the effect"
 
     def test_stale_clip_falls_back_to_the_still(self, photo: Path, tmp_path: Path) -> None:
         clip, out = tmp_path / "clip.mp4", tmp_path / "final.mp4"
@@ -224,6 +269,23 @@ class TestRenderFinal:
         music = {"tt": 1, "sg": [{"src": "song"}]}
         with pytest.raises(ValueError, match="'song'"):
             render_final(make_draft(extra=[music]), {"img": photo}, tmp_path / "x.mp4", settings=FAST)
+
+
+class TestPreviewAndSize:
+    def test_preview_is_small_and_keeps_the_duration(self, photo: Path, tmp_path: Path) -> None:
+        out = tmp_path / "preview.mp4"
+        render_preview(photo, make_draft(size=(1080, 1920), fps=30, ms=2000), out)
+        info = probe(out)
+        assert max(info["size"]) == PREVIEW_LONGEST and info["size"][0] % 2 == 0
+        assert info["fps"] == PREVIEW_FPS and info["frames"] == 2 * PREVIEW_FPS
+
+    def test_a_noisy_picture_stays_within_the_rate_cap(self, tmp_path: Path) -> None:
+        noise = tmp_path / "noise.png"
+        Image.fromarray(np.random.default_rng(1).integers(0, 255, (1080, 1920, 3), dtype=np.uint8)).save(noise)
+        out = tmp_path / "noise.mp4"
+        render_motion(noise, make_draft(size=(1280, 720), fps=30, ms=1000), out, settings=EncodeSettings())
+        kbits = int(EncodeSettings().options(1280, 720, 30)["x264-params"].split(":")[0].split("=")[1])
+        assert out.stat().st_size * 8 / 1000 <= 1.1 * (kbits * 1 + 2 * kbits), "within maxrate x 1 s + buffer"
 
 
 class TestCameraPath:
