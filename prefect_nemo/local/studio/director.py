@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .framing import Framing, centre, union
 from .motion import Motion
 
 __all__ = ["ASPECTS", "FPS_CHOICES", "Direction", "InstructionRejected", "direct"]
@@ -166,6 +167,7 @@ class _Reader:
     def __init__(self, instruction: str) -> None:
         self.notes: list[str] = []
         self.quotes = [next(g for g in m.groups() if g) for m in _QUOTES.finditer(instruction)]
+        self.raw = instruction.lower()
         self.text = _digits(_QUOTES.sub(" qtext ", instruction).lower())  # a token, so "'X' at the top" places X
         self.understood = bool(self.quotes)
         self.music_off = False
@@ -379,6 +381,42 @@ class _Reader:
         return clip
 
 
+_TARGETS = {"face": r"face|head|portrait|person|eyes", "text": r"logo|text|writing|words|label|sign",
+            "subject": r"product|bottle|subject|object|item|main\s+thing"}  # fmt: skip
+_TARGET = (r"\b(?:zoom\w*|push\w*|punch\w*|dolly\w*|move|focus\w*|close[\s-]*up)\s+(?:in\s+)?"
+           r"(?:on|into|to|toward\w*)\s+"
+           r"(?:the\s+|her\s+|his\s+|their\s+|its\s+)?([a-z]+(?:\s+thing)?)\b")  # fmt: skip
+
+
+def _frame(clip: _Clip, framing: Framing, reader: _Reader) -> _Clip:
+    """Keep the faces and subject whole in every frame; aim a "zoom into the face / the logo" at it."""
+    w, h = clip.size_px
+    mo = replace(clip.motion, keep=framing.keep(w / h))
+    for m in re.finditer(_TARGET, reader.raw):
+        what = next((k for k, p in _TARGETS.items() if re.fullmatch(p, m[1])), None)
+        if what is None:
+            continue
+        box = framing.target(what)
+        if box is None:
+            reader.notes.append(f"I didn't find {'a face' if what == 'face' else 'a ' + m[1]} in the picture, "
+                                "so I pushed in toward the centre of interest instead.")  # fmt: skip
+            break
+        if what == "face" and not framing.fits(box, w / h):  # faces too far apart for one view: the largest
+            box = max(framing.faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1]))
+        iw, ih = framing.size
+        cover = min(iw, ih * w / h)
+        fill = min(cover / ((box[2] - box[0]) * iw), cover * h / w / ((box[3] - box[1]) * ih)) * 0.7
+        z = round(min(2.5, max(1.05, fill)), 3)
+        kind = mo.type if mo.type in ("push_in", "ken_burns") else "push_in"
+        fitting = [
+            b for b in (union((*framing.faces, box)), union(framing.faces or (box,)), box) if framing.fits(b, w / h)
+        ]
+        keep = fitting[0] if fitting else framing.keep(w / h)
+        mo = replace(mo, type=kind, zoom=(1.0, z), focus=centre(box), travel=1.0, keep=keep)
+        return replace(clip, motion=mo, subject=True)
+    return replace(clip, motion=mo)
+
+
 def _kind(name: str, said: str) -> str:
     if name == "pan":
         way = re.search(r"(left|right|up|down)\b", said)
@@ -411,7 +449,7 @@ def direct(
     image_asset: str,
     image_size: tuple[int, int],
     audio_asset: str | None = None,
-    saliency: tuple[float, float] | None = None,
+    framing: Framing | None = None,
     previous: dict[str, Any] | None = None,
 ) -> Direction:
     """Read ``instruction`` into a draft (or a refined copy of ``previous``) and say what will be made.
@@ -428,7 +466,10 @@ def direct(
         raise ValueError(f"image_size {image_size!r} must be a positive (width, height)")
     before = _from_draft(previous) if previous is not None else _Clip()
     reader = _Reader(instruction)
-    after = reader.read(before, saliency if previous is None else None, fresh=previous is None)
+    saliency = framing.focus if framing is not None and previous is None else None
+    after = reader.read(before, saliency, fresh=previous is None)
+    if framing is not None:
+        after = _frame(after, framing, reader)
     if audio_asset and not reader.music_off:
         after = replace(after, music=True)
     if after.picture() != before.picture():

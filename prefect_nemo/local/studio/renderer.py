@@ -29,7 +29,7 @@ from PIL import Image, ImageOps
 from .motion import CameraPath, Motion
 from .overlay import RATE, AudioSpec, TextLayer, aac_frames, mix_audio, rgb_to_yuv
 
-__all__ = ["EncodeSettings", "focus_point", "render_final", "render_motion"]
+__all__ = ["EncodeSettings", "render_final", "render_motion"]
 
 U8 = npt.NDArray[np.uint8]
 Planes = tuple[U8, U8, U8]
@@ -62,31 +62,6 @@ class EncodeSettings:
         if quality not in table:
             raise ValueError(f"unknown quality {quality!r}; expected one of {', '.join(table)}")
         return table[quality]
-
-
-def focus_point(image: Path) -> tuple[float, float]:
-    """Most salient point (0..1 image coordinates): colour distinct from the border plus edge density.
-
-    Product shots sit on a plain backdrop, so distance from the border's median colour finds the product;
-    edges find detail in busier pictures. A mild centre prior keeps a busy border from winning.
-    """
-    rgb = _load_rgb(Path(image), lambda w, h: min(1.0, 256 / max(w, h)))
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    h, w = lab.shape[:2]
-    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
-    dist = np.linalg.norm(lab - np.median(border, axis=0), axis=2)
-    grad = np.hypot(cv2.Sobel(lab[..., 0], cv2.CV_32F, 1, 0), cv2.Sobel(lab[..., 0], cv2.CV_32F, 0, 1))
-    sigma = max(w, h) / 40
-    dist, grad = (cv2.GaussianBlur(m, (0, 0), sigma) for m in (dist, grad))
-    sal = dist / (dist.max() + 1e-6) + grad / (grad.max() + 1e-6)
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    xs, ys = (xs + 0.5) / w, (ys + 0.5) / h
-    sal *= 0.6 + 0.4 * np.exp(-((xs - 0.5) ** 2 + (ys - 0.5) ** 2) / (2 * 0.3**2))
-    if float(sal.max()) < 1e-3:
-        return 0.5, 0.5
-    weight = np.where(sal >= np.quantile(sal, 0.9), sal, 0)
-    total = float(weight.sum())
-    return round(float((weight * xs).sum()) / total, 4), round(float((weight * ys).sum()) / total, 4)
 
 
 def render_motion(

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from prefect_nemo.local.studio.director import Direction, InstructionRejected, direct
+from prefect_nemo.local.studio.framing import Framing
 from prefect_nemo.local.studio.motion import Motion
 from prefect_nemo.local.studio.renderer import _Timeline
 
@@ -132,9 +133,10 @@ def test_limits_are_inclusive() -> None:
 
 
 def test_saliency_steers_the_default_push_in_but_named_directions_win() -> None:
-    assert facts(run("make a clip", saliency=(0.8, 0.3)))["focus"] == (0.8, 0.3)
-    assert "subject" in run("make a clip", saliency=(0.8, 0.3)).texts[0]
-    assert facts(run("zoom toward the bottom", saliency=(0.8, 0.3)))["focus"] == (0.5, 0.75)
+    framing = Framing(size=(3000, 2000), focus=(0.8, 0.3))
+    assert facts(run("make a clip", framing=framing))["focus"] == (0.8, 0.3)
+    assert "subject" in run("make a clip", framing=framing).texts[0]
+    assert facts(run("zoom toward the bottom", framing=framing))["focus"] == (0.5, 0.75)
 
 
 def test_uploaded_audio_is_used_unless_music_is_refused() -> None:
@@ -166,7 +168,10 @@ def test_small_and_portrait_images_get_advice() -> None:
 class TestRefine:
     @pytest.fixture
     def first(self) -> dict[str, Any]:
-        draft = run("5-second square push-in, title 'Summer Sale', lo-fi music at 40%", saliency=(0.6, 0.4)).draft
+        draft = run(
+            "5-second square push-in, title 'Summer Sale', lo-fi music at 40%",
+            framing=Framing(size=(3000, 2000), focus=(0.6, 0.4)),
+        ).draft
         draft["t"][0]["sg"][0]["clip"] = "clip-1"  # what the server records after generate
         return draft
 

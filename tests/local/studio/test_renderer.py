@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 from PIL import Image
 
 from prefect_nemo.local.studio.motion import MOTIONS, CameraPath, Motion, ease
-from prefect_nemo.local.studio.renderer import EncodeSettings, focus_point, render_final, render_motion
+from prefect_nemo.local.studio.renderer import EncodeSettings, render_final, render_motion
 
 FAST = EncodeSettings.for_quality("draft")
 ASPECT_SIZES = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080), "4:5": (1080, 1350)}
@@ -257,30 +256,6 @@ class TestCameraPath:
         for name in ("linear", "ease_in", "ease_out", "ease_in_out"):
             e = ease(name, t)
             assert e[0] == pytest.approx(0) and e[-1] == pytest.approx(1) and (np.diff(e) >= 0).all()
-
-
-class TestFocusPoint:
-    @pytest.mark.parametrize("at", [(0.25, 0.3), (0.75, 0.65), (0.5, 0.5)])
-    def test_finds_the_product_on_a_plain_backdrop(
-        self, at: tuple[float, float], product: Callable[..., Image.Image], tmp_path: Path
-    ) -> None:
-        path = tmp_path / "p.png"
-        product((1200, 800), at=at).save(path)
-        x, y = focus_point(path)
-        assert abs(x - at[0]) < 0.1 and abs(y - at[1]) < 0.1
-
-    def test_blank_image_focuses_the_centre(self, tmp_path: Path) -> None:
-        path = tmp_path / "blank.png"
-        Image.new("RGB", (300, 200), (90, 90, 90)).save(path)
-        assert focus_point(path) == (0.5, 0.5)
-
-    def test_exif_rotation_is_honoured(self, product: Callable[..., Image.Image], tmp_path: Path) -> None:
-        path = tmp_path / "rotated.jpg"
-        exif = Image.Exif()
-        exif[0x0112] = 6  # stored sideways; viewers rotate it 90 degrees clockwise
-        product((800, 600), at=(0.2, 0.5)).save(path, exif=exif)
-        x, y = focus_point(path)
-        assert abs(x - 0.5) < 0.1 and y < 0.35  # the product on the stored left is on top when upright
 
 
 class TestEdges:
