@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-__all__ = ["MOODS", "RATE", "AudioSpec", "TextLayer", "aac_frames", "mix_audio", "rgb_to_yuv"]
+__all__ = ["MOODS", "POSITIONS", "RATE", "AudioSpec", "TextLayer", "aac_frames", "mix_audio", "rgb_to_yuv"]
 
 F32 = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
@@ -87,12 +87,10 @@ class TextLayer:
             raise ValueError(f"text color={color!r} must be #rrggbb") from None
         img = _draw(text, round(size * min(width, height)), width, rgb)
         pos = seg.get("pos", "bottom")
-        if pos not in ("top", "center", "bottom"):
-            raise ValueError(f"text pos={pos!r} must be top, center or bottom")
+        if pos not in POSITIONS:
+            raise ValueError(f"text pos={pos!r} must be one of {', '.join(POSITIONS)}")
         w, h = min(img.width, width), min(img.height, height)
-        x = (width - w) // 4 * 2
-        y = {"top": height * 0.07, "center": (height - h) / 2, "bottom": height * 0.92 - h}[pos]
-        y = int(min(max(y, 0), height - h)) // 2 * 2
+        x, y = _place(str(pos), w, h, width, height)
         rgba = np.asarray(img, dtype=np.float32)[:h, :w]
         a = rgba[..., 3] / 255.0
         yuv = rgb_to_yuv(rgba[..., :3])
@@ -125,6 +123,21 @@ class TextLayer:
             box = plane[self.y // div : self.y // div + h, self.x // div : self.x // div + w]
             top = a * np.float32(k)
             cv2.blendLinear(box, self.planes[i], 1.0 - top, top, dst=box)
+
+
+POSITIONS = ("top_left", "top", "top_right", "left", "center", "right", "bottom_left", "bottom", "bottom_right")
+
+
+def _place(pos: str, w: int, h: int, width: int, height: int) -> tuple[int, int]:
+    """Top-left corner (even, for 4:2:0 chroma) of a ``w`` x ``h`` box at ``pos``, inside a safe margin."""
+    row, _, col = pos.rpartition("_") if "_" in pos else (pos, "", "")
+    if pos in ("left", "right"):
+        row, col = "center", pos
+    margin_x, margin_y = width * 0.05, height * 0.07
+    x = {"left": margin_x, "right": width - margin_x - w}.get(col, (width - w) / 2)
+    y = {"top": margin_y, "bottom": height - margin_y * 8 / 7 - h}.get(row, (height - h) / 2)
+    x = int(min(max(x, 0), width - w)) // 2 * 2
+    return x, int(min(max(y, 0), height - h)) // 2 * 2
 
 
 def _draw(text: str, px: int, width: int, rgb: tuple[int, ...]) -> Image.Image:
