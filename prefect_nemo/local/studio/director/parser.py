@@ -60,10 +60,11 @@ class Reader:
     """Reads one instruction; ``notes`` collects (reply key, values) for what it could not honour."""
 
     def __init__(self, instruction: str) -> None:
-        self.lang = language_of(instruction)
         self.notes: list[tuple[str, dict[str, Any]]] = []
         self.quotes = [next(g for g in m.groups() if g) for m in _QUOTES.finditer(instruction)]
-        text = _QUOTES.sub(" qtext ", instruction).lower()  # a token, so "'X' at the top" places X
+        self.original = _QUOTES.sub(" qtext ", instruction)  # a token, so "'X' at the top" places X
+        self.lang = language_of(self.original)  # a quoted Chinese title doesn't make the request Chinese
+        text = self.original.lower()
         for voc in LANGUAGES.values():
             text = voc.digits(text)
         self.text = _SPACE.sub(" ", text)
@@ -201,6 +202,11 @@ class Reader:
 
     def _title(self, clip: Clip, fresh: bool) -> Clip:
         text = self.words("text")
+        colour_at = [t for voc in LANGUAGES.values() for t in voc.colour_place]
+        for pattern, hex_ in self.rows("colours"):  # before positions: "title 'X' at the top in gold"
+            if any(re.search(t.format(colour=pattern, text=text), self.text) for t in colour_at):
+                self.take(pattern)
+                clip = replace(clip, color=hex_)
         for pos_pattern, pos in self.rows("positions"):
             templates = [t for voc in LANGUAGES.values() for t in voc.place]
             if any(self.take(t.format(text=text, pos=pos_pattern)) for t in templates):
@@ -208,7 +214,8 @@ class Reader:
         asked = bool(re.search(text, self.text))
         if self.take(self.words("no_text")):
             return replace(clip, title=None)
-        labelled = [m[1].strip() for m in self.take(self.words("labelled")) if m[1]]
+        labelled = [m[1].strip() for m in re.finditer(self.words("labelled"), self.original, re.IGNORECASE) if m[1]]
+        self.take(self.words("labelled"))
         texts = self.quotes or labelled
         if texts:
             title = " ".join(texts[0].split())
@@ -226,10 +233,6 @@ class Reader:
                 self.take("|".join(p for p, _ in self.rows("sizes")))
                 want = {"big": 0.1, "small": 0.05, "bigger": clip.size * 1.3, "smaller": clip.size * 0.75}[size[0][1]]
                 clip = replace(clip, size=round(min(0.2, max(0.03, want)), 4))
-            for pattern, hex_ in self.rows("colours"):
-                templates = [t for voc in LANGUAGES.values() for t in voc.colour_place]
-                if any(self.take(t.format(colour=pattern, text=text)) for t in templates):
-                    clip = replace(clip, color=hex_)
         return clip
 
     def _motion(self, clip: Clip) -> Clip:
@@ -299,8 +302,8 @@ class Reader:
             if word and not known and word[1] not in _PLAIN and not word[1].isdigit():
                 self.note("music_unknown", genre=word[1], mood=f"mood.{clip.mood}")
         for m in self.take(self.words("volume")):
-            value = float(m[1] or m[2])
-            vol = value / 100 if m[1] or value > 1 else value
+            value = float(next(g for g in m.groups() if g))
+            vol = value / 100 if "%" in m[0] or value > 1 else value
             if vol > 1:
                 self.note("volume_high", asked=f"{value:g}")
             clip = replace(clip, vol=min(1.0, vol), music=clip.music or fresh)

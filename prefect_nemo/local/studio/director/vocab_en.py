@@ -133,7 +133,7 @@ VOCABULARY = Vocabulary(
         (r"\b(?:small|tiny)\b", "small"),
     ),
     colours=tuple((rf"\b{word}\b", hex_) for word, hex_ in _COLOURS.items()),
-    colour_place=(r"\b(?:{colour})\s+{text}\b", r"\b{text}\s+in\s+(?:{colour})\b"),
+    colour_place=(r"\b(?:{colour})\s+{text}\b", r"\b{text}\b[^.;!?]{{0,40}}?\bin\s+(?:{colour})\b"),
     looks=(
         (r"\bblack[\s-]+and[\s-]+white\b|\bb\s*&\s*w\b|\bmonochrome\b|\bgr[ae]yscale\b|\bnoir\b", "bw"),
         (r"\bvintage\b|\bretro\b|\bsepia\b|\bfilm\s+look\b|\bnostalgic\b|\bfaded\b", "vintage"),
