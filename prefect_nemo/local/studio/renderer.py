@@ -26,6 +26,7 @@ import numpy.typing as npt
 from av.video.frame import PictureType
 from PIL import Image, ImageOps
 
+from . import looks
 from .motion import CameraPath, Motion
 from .overlay import RATE, AudioSpec, TextLayer, aac_frames, mix_audio, rgb_to_yuv
 
@@ -74,7 +75,8 @@ def render_motion(
 ) -> None:
     """Stage 1 (generate): the camera motion over the still, at the draft's size/fps/duration; no text/audio."""
     tl = _Timeline.parse(draft)
-    _encode(Path(out), tl, _animate(tl, lambda _src: Path(image), []), None, settings, progress)
+    effect = looks.effect(draft, tl.frames / tl.fps)
+    _encode(Path(out), tl, _animate(tl, lambda _src: Path(image), [], effect), None, settings, progress)
 
 
 def render_final(
@@ -105,7 +107,8 @@ def render_final(
         for seg in tl.video:
             if seg.src not in assets:
                 raise ValueError(f"image asset {seg.src!r} of the video segment is not among the uploaded files")
-    frames = _decoded(clip, tl, texts) if clip else _animate(tl, lambda src: Path(assets[src]), texts)
+    effect = looks.effect(draft, tl.frames / tl.fps)  # a stage-1 clip already shows it
+    frames = _decoded(clip, tl, texts) if clip else _animate(tl, lambda src: Path(assets[src]), texts, effect)
     _encode(Path(out), tl, frames, audio, settings, progress)
 
 
@@ -244,7 +247,9 @@ def _views(frame: av.VideoFrame) -> Planes:
     return out[0], out[1], out[2]
 
 
-def _animate(tl: _Timeline, image_of: Callable[[str], Path], texts: list[TextLayer]) -> Iterator[av.VideoFrame]:
+def _animate(
+    tl: _Timeline, image_of: Callable[[str], Path], texts: list[TextLayer], effect: looks.Effect | None = None
+) -> Iterator[av.VideoFrame]:
     """Frames of the video track: each segment's camera path over its still, then the text layers."""
     segs = tl.video or [_Video(0.0, tl.frames / tl.fps, "", None, Motion())]
     w, h = tl.width, tl.height
@@ -273,6 +278,8 @@ def _animate(tl: _Timeline, image_of: Callable[[str], Path], texts: list[TextLay
         for plane, target, m in zip(src, dst, (luma, chroma, chroma), strict=True):
             cv2.warpAffine(plane, m, (target.shape[1], target.shape[0]), dst=target, flags=flags,
                            borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        if effect:
+            effect(dst, t)
         for layer in texts:
             layer.apply(dst, t)
         yield frame
