@@ -30,6 +30,7 @@ _SPACE = re.compile(r"(?<=[\u3400-\u9fff])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])(?=[\
 _RATIO = r"(?<![\d.])(\d{1,2}(?:\.\d+)?)\s*(?::|/|x|\u00d7|\s+by\s+|比)\s*(\d{1,2})(?![\d%.])"
 _RESOLUTION = r"\b(\d{3,4})\s*[x\u00d7]\s*(\d{3,4})\b"
 _ZOOM_BY = r"(?:\bzoom\w*\s*(?:in|out)?|放大|缩放)\s*(?:by|to)?\s*((\d+(?:\.\d+)?)\s*(%|x|倍))"
+_POINT = r"\bfocus\s*(?:at|on)?\s*\(?\s*([01]?\.\d+|[01])\s*,\s*([01]?\.\d+|[01])\s*\)?"  # a typed Camera's point
 _PLAIN = set("some background with the a nice good add and of any qtext louder loud quieter quiet softer lower more "
              "less new different trending viral popular hit my our this".split())  # fmt: skip
 
@@ -73,6 +74,7 @@ class Reader:
         self.moves: list[tuple[int, Move]] = []
         self.aims: list[str | None] = []  # per camera move: what a phrase aimed it at (face, subject, text)
         self.style: Style | None = None
+        self.point: tuple[float, float] | None = None
         self.focus_said = False  # the instruction named where the camera heads ("toward the top left")
 
     def note(self, key: str, **values: Any) -> None:
@@ -103,6 +105,7 @@ class Reader:
 
     def read(self, clip: Clip, fresh: bool) -> Clip:
         self.moves = [(at, Move("push_in", aim)) for at, aim, _ in self.take_rows(self.rows("targets"))]
+        self.point = next(((float(m[1]), float(m[2])) for m in self.take(_POINT)), None)
         for _, what, _ in self.take_rows(self.rows("unsupported")):
             self.note("unsupported", what=f"what.{what}")
         clip = self._duration(self._format(clip))
@@ -274,8 +277,8 @@ class Reader:
             moving = mo.type in ("push_in", "pull_out", "ken_burns")
             mo = replace(mo, zoom=(z, 1.0) if mo.type == "pull_out" else (1.0, z) if moving else (z, z))
         focus = self.take_rows(self.rows("focus"))
-        if focus:
-            self.focus_said, point = True, focus[0][1]
+        if focus or self.point:
+            self.focus_said, point = True, self.point or focus[0][1]
             mo = replace(mo, focus=point, then=tuple(replace(leg, focus=point) for leg in mo.then))
             return replace(clip, motion=mo, aim=None)
         return replace(clip, motion=mo)
