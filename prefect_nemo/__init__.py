@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from prefect_nemo.camera import Camera
     from prefect_nemo.client import NemoClient
     from prefect_nemo.credentials import CLOUD_URL, NemoCredentials
     from prefect_nemo.errors import (
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 
 _EXPORTS: dict[str, str] = {
     "CLOUD_URL": "prefect_nemo.credentials",
+    "Camera": "prefect_nemo.camera",
     "ClipResult": "prefect_nemo.models",
     "ClipSpec": "prefect_nemo.models",
     "Credits": "prefect_nemo.models",
@@ -101,6 +103,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "CLOUD_URL",
+    "Camera",
     "ClipResult",
     "ClipSpec",
     "Credits",

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from prefect_nemo.camera import Camera
+
 __all__ = [
     "ClipResult",
     "ClipSpec",
@@ -266,6 +268,7 @@ class ClipSpec(BaseModel):
     aspect: str | None = Field(default=None, description='Aspect ratio such as "16:9", "9:16", "1:1", "4:5".')
     fps: int | None = None
     quality: str = "high"
+    camera: Camera | None = Field(default=None, description="A typed camera move, sent as the words for it.")
 
     def message(self) -> str:
         """The instruction sent to /run_sse."""
@@ -276,6 +279,8 @@ class ClipSpec(BaseModel):
             parts.append(self.aspect)
         if self.fps:
             parts.append(f"{self.fps} fps")
+        if self.camera is not None:
+            parts.append(self.camera.words())
         return ", ".join(p for p in parts if p)
 
     def normalized(self) -> dict[str, Any]:
