@@ -42,6 +42,12 @@ def env(harness: None, local_server: LocalServer) -> dict[str, str]:
     return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "200"}
 
 
+@pytest.fixture(scope="module")
+def direct_env(env: dict[str, str]) -> dict[str, str]:
+    """The same, with no Prefect API configured: `convert` makes the clips in its own process."""
+    return {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
+
+
 def run(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -64,7 +70,8 @@ def error_lines(text: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def converted(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One `convert` of three varied images (wide PNG, tall JPEG, square WEBP), shared by the read commands."""
+    """One `convert` of three varied images (wide PNG, tall JPEG, square WEBP) as a Prefect flow (a Prefect API
+    is configured), shared by the read commands."""
     folder = tmp_path_factory.mktemp("convert")
     images = [
         write_image(folder / "wide.png", (960, 540)),
@@ -89,13 +96,24 @@ class TestConvert:
             assert abs(info.duration - 1.0) <= 1 / info.fps + 1e-6
         for image in converted["images"]:
             assert re.search(rf"{re.escape(image.name)}\s.*\bok\b", done.stdout), done.stdout
-        assert "3 clips in" in done.stderr and "3 ok" in done.stderr
+        assert "3 inputs in" in done.stderr and "3 ok" in done.stderr
         assert not error_lines(done.stderr)
 
     def test_says_which_backend_and_prefect_api_it_uses(self, converted: dict[str, Any], env: dict[str, str]) -> None:
         stderr = converted["done"].stderr
         assert re.search(r"^Backend: embedded local backend at http://127\.0\.0\.1:\d+", stderr, re.M), stderr
-        assert f"Prefect: API at {env['PREFECT_API_URL']}" in stderr
+        assert f"Prefect: the batch-image-to-video flow, API at {env['PREFECT_API_URL']}" in stderr
+
+    def test_without_a_prefect_api_clips_are_made_in_process(self, direct_env: dict[str, str], tmp_path: Path) -> None:
+        image = write_image(tmp_path / "direct.png", (640, 400))
+        done = run(direct_env, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out"))
+        assert done.returncode == 0, done.stderr
+        assert "Prefect: not used: clips are made in this process" in done.stderr
+        assert re.search(r"^✓ direct\.png  done in \d+\.\d s  \(1/1\)$", done.stderr, re.M), done.stderr
+        (clip,) = (tmp_path / "out").glob("*.mp4")
+        assert probe(clip).codec == "h264"
+        again = run(direct_env, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out"))
+        assert again.returncode == 0 and "✓ direct.png  from cache" in again.stderr, again.stderr
 
     def test_a_second_run_is_served_from_the_cache_as_json(
         self, converted: dict[str, Any], env: dict[str, str]
@@ -113,15 +131,15 @@ class TestConvert:
         bad.write_text("this is not an image\n")
         done = run(env, "convert", str(good), str(bad), "-p", PROMPT, "--out", str(tmp_path / "out"))
         assert done.returncode == 1
-        errors_ = error_lines(done.stderr)
-        assert len(errors_) == 1 and "bad.png" in errors_[0], done.stderr
-        assert "Traceback" not in done.stderr + done.stdout
-        assert re.search(r"good\.png\s.*\bok\b", done.stdout) and re.search(r"bad\.png\s.*\bfailed\b", done.stdout)
+        assert not error_lines(done.stderr) and "Traceback" not in done.stderr + done.stdout
+        assert re.search(r"good\.png\s.*\bok\b", done.stdout), done.stdout
+        (row,) = [line for line in done.stdout.splitlines() if "bad.png" in line]
+        assert re.search(r"✗ failed.*not a readable image", row), done.stdout
         assert len(list((tmp_path / "out").glob("*.mp4"))) == 1
 
     def test_no_images_is_a_usage_error(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         code, _, stderr = cli(capsys, "convert", str(tmp_path), "-p", PROMPT)
-        assert code == 2 and "no images found" in stderr
+        assert code == 2 and error_lines(stderr) == [f"error: {tmp_path}: folder is empty"]
 
 
 def run_in_terminal(args: list[str], env: dict[str, str], timeout: float = 180) -> tuple[int, str]:
@@ -154,10 +172,64 @@ def run_in_terminal(args: list[str], env: dict[str, str], timeout: float = 180) 
     return process.wait(30), b"".join(chunks).decode(errors="replace")
 
 
+PROBE = """
+import sys
+from prefect_nemo.cli import main
+try:
+    main()
+finally:
+    heavy = ("prefect", "prefect_nemo.pipeline", "prefect_nemo.local.launcher", "prefect_nemo.client", "av")
+    print("LOADED", [m for m in heavy if m in sys.modules], file=sys.stderr)
+"""
+
+
+class TestBadCommandLine:
+    """A bad command line is one `error:` line, before Prefect or the embedded backend start (docs/cli.md gives
+    the timings; here only a loose bound, since the machine may be busy)."""
+
+    @pytest.mark.parametrize(
+        "case",
+        ["missing file", "empty prompt", "out under a file", "only a folder with nothing usable", "bad api url"],
+    )
+    def test_answers_at_once_and_starts_nothing(self, case: str, tmp_path: Path) -> None:
+        image = write_image(tmp_path / "fine.png", (320, 200))
+        (tmp_path / "afile").write_text("x")
+        (tmp_path / "notes").mkdir()
+        (tmp_path / "notes" / "readme.txt").write_text("hello")
+        args, expected = {
+            "missing file": ([str(tmp_path / "nope.png")], f"error: {tmp_path / 'nope.png'}: no such file"),
+            "empty prompt": ([str(image), "-p", "  "], "error: -p: is empty"),
+            "out under a file": ([str(image), "--out", str(tmp_path / "afile" / "sub")], "is a file, not a folder"),
+            "only a folder with nothing usable": ([str(tmp_path / "notes")], "readme.txt: unsupported type '.txt'"),
+            "bad api url": ([str(image), "--api-url", "ftp://x"], "error: --api-url: 'ftp://x' is neither"),
+        }[case]
+        data_dir = tmp_path / "backend"
+        env = {**os.environ, "NEMO_LOCAL_DATA_DIR": str(data_dir), "NEMO_OUTPUT_DIR": str(tmp_path / "clips")}
+        env.pop("PREFECT_API_URL", None)
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, "convert", *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        seconds = time.monotonic() - started
+        assert done.returncode == 2, done.stderr
+        errors_ = error_lines(done.stderr)
+        assert len(errors_) == 1 and expected in errors_[0], done.stderr
+        assert "LOADED []" in done.stderr, done.stderr
+        assert not data_dir.exists() and done.stdout == ""
+        assert seconds < 10, seconds  # loose: a second or less on a quiet machine, 10-14 s before this was fixed
+
+    @pytest.mark.parametrize("args", [["--help"], ["--version"], ["convert", "--help"]])
+    def test_help_and_version_load_nothing_heavy(self, args: list[str]) -> None:
+        done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and "LOADED []" in done.stderr, done.stderr
+        assert "prefect-nemo" in done.stdout or "Usage" in done.stdout
+
+
 class TestProgressInATerminal:
     def test_bars_show_each_stage_and_the_render_percentage(self, env: dict[str, str], tmp_path: Path) -> None:
         image = write_image(tmp_path / "terminal.png", (800, 500))
-        code, output = run_in_terminal([*CLI, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out")], env)
+        args = [*CLI, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out"), "--prefect"]
+        code, output = run_in_terminal(args, env)
         assert code == 0, output
         assert "\x1b[" in output  # drawn with terminal control sequences: rich's live display is on
         text = ANSI.sub("", output)
@@ -239,8 +311,10 @@ class TestErrors:
         code, _, stderr = cli(capsys, "state", "1234567890123456789")
         assert code == 1
         (line,) = error_lines(stderr)
-        assert "code 1002" in line and "prefect-nemo sessions" in line
-        assert "Traceback" not in stderr
+        assert "prefect-nemo sessions" in line and "Traceback" not in stderr
+        assert "code 1002" not in line and "HTTP" not in line and "/api" not in line, line
+        code, _, stderr = cli(capsys, "state", "1234567890123456789", "--json")
+        assert code == 1 and "code 1002" in error_lines(stderr)[0]
 
     def test_debug_shows_the_traceback(self, env: dict[str, str]) -> None:
         done = run(env, "state", "1234567890123456789", "--debug")

@@ -7,13 +7,14 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from prefect_nemo.credentials import CLOUD_URL, NemoCredentials
+if TYPE_CHECKING:
+    from prefect_nemo.credentials import NemoCredentials
 
 __all__ = [
     "DEBUG",
@@ -26,6 +27,7 @@ __all__ = [
     "debugging",
     "err",
     "out",
+    "prefect_api_configured",
     "prefect_api_label",
     "print_json",
     "resolve_credentials",
@@ -68,12 +70,16 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON on stdout inste
 
 def resolve_credentials(api_url: str | None, block: str | None, client_id: str | None) -> NemoCredentials:
     """Flag > Block field > `NEMO_*` environment variable > default (the Block's defaults read the env)."""
+    from prefect_nemo.credentials import NemoCredentials
+
     credentials = asyncio.run(NemoCredentials.aload(block)) if block else NemoCredentials()
     updates = {key: value for key, value in (("api_url", api_url), ("client_id", client_id)) if value}
     return credentials.model_copy(update=updates) if updates else credentials
 
 
 def backend_label(credentials: NemoCredentials, url: str) -> str:
+    from prefect_nemo.credentials import CLOUD_URL
+
     if credentials.is_local:
         return f"embedded local backend at {url}"
     if url.rstrip("/") == CLOUD_URL:
@@ -81,18 +87,37 @@ def backend_label(credentials: NemoCredentials, url: str) -> str:
     return f"NemoVideo-compatible backend at {url}"
 
 
-def connect(credentials: NemoCredentials) -> str:
+def connect(credentials: NemoCredentials, url: str | None = None) -> str:
     """Resolve the backend (starting the embedded one if needed) and say which one is in use, on stderr."""
-    if credentials.is_local and err.is_terminal:
+    from prefect_nemo.credentials import CLOUD_URL
+
+    if url is None and credentials.is_local and err.is_terminal:
         with err.status("starting the embedded backend…"):
             url = credentials.resolved_url()
-    else:
+    elif url is None:
         url = credentials.resolved_url()
     line = Text.assemble(("Backend: ", "bold"), backend_label(credentials, url))
     if credentials.is_local:
         line.append(f" (NEMO_API_URL={CLOUD_URL} switches to the cloud)", style="dim")
     err.print(line, soft_wrap=True)
     return url
+
+
+def prefect_api_configured() -> bool:
+    """Whether a Prefect API is configured, without importing Prefect (which takes a second or more):
+    PREFECT_API_URL in the environment, else in the active profile of `$PREFECT_HOME/profiles.toml`."""
+    import tomllib
+
+    if "PREFECT_API_URL" in os.environ:
+        return bool(os.environ["PREFECT_API_URL"].strip())
+    home = Path(os.environ.get("PREFECT_HOME", "~/.prefect")).expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH", home / "profiles.toml")).expanduser()
+    try:
+        profiles = tomllib.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    return bool(profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL"))
 
 
 def prefect_api_label() -> str:

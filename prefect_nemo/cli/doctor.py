@@ -6,8 +6,8 @@ import asyncio
 import os
 import platform
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import httpx
 import typer
 from rich.text import Text
 
@@ -24,10 +24,10 @@ from prefect_nemo.cli.common import (
     resolve_credentials,
 )
 from prefect_nemo.cli.errors import first_line, hint, print_error
-from prefect_nemo.credentials import NemoCredentials
-from prefect_nemo.errors import NemoError
-from prefect_nemo.models import Credits
-from prefect_nemo.settings import NemoSettings
+
+if TYPE_CHECKING:
+    from prefect_nemo.credentials import NemoCredentials
+    from prefect_nemo.models import Credits
 
 __all__ = ["Check", "doctor"]
 
@@ -56,6 +56,7 @@ def _check_codecs() -> Check:
 
 
 def _check_prefect() -> Check:
+    import httpx
     import prefect
     from prefect.settings import PREFECT_API_URL
 
@@ -75,20 +76,26 @@ def _check_prefect() -> Check:
 
 
 def _check_backend(credentials: NemoCredentials) -> list[Check]:
+    import httpx
+
+    from prefect_nemo.errors import NemoError
+
     try:
         url = credentials.resolved_url()
     except Exception as exc:
         return [Check("Backend", False, f"{first_line(exc)}; see prefect-nemo local-server --help")]
-    checks = []
     try:
         health = "/local/health" if credentials.is_local else "/"
         response = httpx.get(url + health, timeout=10)
-        checks.append(
-            Check("Backend", True, f"{backend_label(credentials, url)} (answered HTTP {response.status_code})")
-        )
     except httpx.HTTPError as exc:
         detail = f"{backend_label(credentials, url)} is not reachable ({type(exc).__name__}); check the URL and network"
         return [Check("Backend", False, detail)]
+    if not response.is_success:
+        # Something answers at that address, but not a NemoVideo backend (a 404 from another web server).
+        reason = f"answered HTTP {response.status_code} {response.reason_phrase}".rstrip()
+        detail = f"{backend_label(credentials, url)} {reason} to {health}; check the URL (--api-url, NEMO_API_URL)"
+        return [Check("Backend", False, detail)]
+    checks = [Check("Backend", True, f"{backend_label(credentials, url)} (answered HTTP {response.status_code})")]
 
     async def fetch() -> Credits:
         async with credentials.get_client() as client:
@@ -118,6 +125,8 @@ def _check_client_id(credentials: NemoCredentials, flag: str | None) -> Check:
 
 
 def _check_folders() -> Check:
+    from prefect_nemo.settings import NemoSettings
+
     settings = NemoSettings()
     try:
         settings.output_dir.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -22,8 +22,9 @@ from prefect_nemo.cli.common import (
     resolve_credentials,
     shown,
 )
-from prefect_nemo.models import Credits, SessionState
-from prefect_nemo.settings import NemoSettings
+
+if TYPE_CHECKING:
+    from prefect_nemo.models import Credits, SessionState
 
 __all__ = ["credits", "sessions", "state"]
 
@@ -75,6 +76,11 @@ def state(
         size = f"{meta.get('width')}x{meta.get('height')}" if meta.get("width") else "size unknown"
         fps = f", {meta['fps']} fps" if meta.get("fps") else ""
         out.print(f"Canvas: {size}{fps}", markup=False)
+    if did := meta.get("did"):
+        out.print(f"Did: {did}", soft_wrap=True, markup=False)
+    notes = meta.get("notes") or []
+    for note in [notes] if isinstance(notes, str) else notes:
+        out.print(Text.assemble(("⚠ ", "yellow"), str(note)), soft_wrap=True)
     if not current.is_ready:
         out.print("Not ready for export: send an instruction first (prefect-nemo convert).", markup=False)
 
@@ -85,6 +91,7 @@ def sessions(
 ) -> None:
     """List recent clips and their sessions, newest first, from the local clip ledger (--json adds render ids)."""
     from prefect_nemo.ledger import Ledger
+    from prefect_nemo.settings import NemoSettings
 
     path = NemoSettings().ledger_path
     results = Ledger(path).results(limit) if path.exists() else []
