@@ -22,7 +22,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import typer
 
 from prefect_nemo import __version__
-from prefect_nemo.cli import convert, doctor, reads, server
+from prefect_nemo.cli import cache, convert, doctor, reads, server
 from prefect_nemo.cli.common import DEBUG, err, out, resolve_credentials
 from prefect_nemo.cli.errors import UsageError, first_line, hint, print_error
 
@@ -43,6 +43,7 @@ app.command()(reads.credits)
 app.command()(reads.state)
 app.command()(reads.sessions)
 app.command()(doctor.doctor)
+app.add_typer(cache.cache_app, name="cache")
 
 _debug = False
 """`--debug` was on the line; `main` takes it out before Click parses, since it may follow the command."""

@@ -3,10 +3,8 @@ finished, what is still rendering and the command that resumes."""
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
-import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -151,15 +149,12 @@ def interrupted_message(
 
 def pending_renders(ledger_path: Path, since: float) -> list[str]:
     """Render ids recorded by this run and not yet delivered, read from the clip ledger."""
-    if not ledger_path.exists():
-        return []
-    try:
-        with sqlite3.connect(f"file:{ledger_path}?mode=ro", uri=True, timeout=5) as conn:
-            found = conn.execute("SELECT record FROM clips WHERE updated_at >= ?", (since,)).fetchall()
-    except sqlite3.Error:
-        return []
-    records = [json.loads(text) for (text,) in found]
-    return sorted(r["render_id"] for r in records if r.get("render_id") and not r.get("result"))
+    from prefect_nemo.cli.cache import ledger_rows
+
+    rows = ledger_rows(ledger_path)
+    return sorted(
+        str(r["render_id"]) for _, r, touched in rows if touched >= since and r.get("render_id") and not r.get("result")
+    )
 
 
 def _input_for(item: BatchItem) -> Input:
