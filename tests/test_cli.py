@@ -4,6 +4,7 @@ backend over HTTP, real MP4s probed with PyAV, and a pseudo-terminal for the pro
 from __future__ import annotations
 
 import fcntl
+import http.server
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -24,10 +26,13 @@ from prefect.settings import PREFECT_API_URL
 
 from prefect_nemo import NemoCredentials, errors
 from prefect_nemo import cli as cli_module
+from prefect_nemo.batch import BatchItem
 from prefect_nemo.cli.errors import _HINTS, hint
+from prefect_nemo.cli.report import clip_line, rows
+from prefect_nemo.inputs import Input
 from prefect_nemo.local.launcher import LocalServer
 from prefect_nemo.media import probe
-from prefect_nemo.models import timeline_summary
+from prefect_nemo.models import ClipResult, timeline_summary
 from tests.conftest import write_image
 
 CLI = [sys.executable, "-m", "prefect_nemo.cli"]
@@ -132,7 +137,7 @@ class TestConvert:
         done = run(env, "convert", str(good), str(bad), "-p", PROMPT, "--out", str(tmp_path / "out"))
         assert done.returncode == 1
         assert not error_lines(done.stderr) and "Traceback" not in done.stderr + done.stdout
-        assert re.search(r"good\.png\s.*\bok\b", done.stdout), done.stdout
+        assert re.search(r"good\.png\s.*\b(ok|cached)\b", done.stdout), done.stdout
         (row,) = [line for line in done.stdout.splitlines() if "bad.png" in line]
         assert re.search(r"✗ failed.*not a readable image", row), done.stdout
         assert len(list((tmp_path / "out").glob("*.mp4"))) == 1
@@ -335,6 +340,81 @@ class TestErrors:
         ]
         assert not missing
         assert hint(errors.NemoOutOfCredits("no credits", code=2001)).startswith("register or top up")
+
+
+class TestClipLines:
+    """The line each finished clip leaves: ✓ done, from cache, resumed; ⚠ with its notes; ✗ with the reason."""
+
+    @staticmethod
+    def line(item: BatchItem) -> str:
+        return clip_line(item, 1, 2, live=False).plain
+
+    @staticmethod
+    def result(tmp_path: Path, **fields: Any) -> ClipResult:
+        base = {"path": tmp_path / "a.mp4", "sha256": "0" * 64, "size_bytes": 1, "duration": 2.0, "width": 1920}
+        base |= {"height": 1080, "fps": 30.0, "codec": "h264", "render_id": "render_1", "session_id": "s1"}
+        base |= {"render_seconds": 3.25, "source_image": "in/a.png", "image_sha256": "1" * 64, "instruction": "push-in"}
+        return ClipResult.model_validate(base | fields)
+
+    def test_each_outcome_reads_as_a_sentence(self, tmp_path: Path) -> None:
+        made = BatchItem("in/a.png", "ok", self.result(tmp_path))
+        assert self.line(made) == "✓ a.png  done in 3.2 s  (1/2)"
+        cached = BatchItem("in/a.png", "cached", self.result(tmp_path, cached=True))
+        assert self.line(cached) == "✓ a.png  from cache  (1/2)"
+        resumed = BatchItem("in/a.png", "ok", self.result(tmp_path, resumed=True, render_id="render_9f"))
+        assert self.line(resumed) == "✓ a.png  resumed render render_9f  (1/2)"
+        noted = self.result(tmp_path, notes=["no music library is available, so no music was added", "Title cut."])
+        assert self.line(BatchItem("in/a.png", "ok", noted)) == (
+            "⚠ a.png  done in 3.2 s with notes: no music library is available, so no music was added. Title cut.  (1/2)"
+        )
+        error = "in/a.png: the backend refused the request (/api/v1/upload) [code 4001, HTTP 200]"
+        assert self.line(BatchItem("in/a.png", "failed", error=error)) == (
+            "✗ a.png  failed: the backend refused the request  (1/2)"
+        )
+
+    def test_a_clip_with_notes_shows_them_in_the_table(self, tmp_path: Path) -> None:
+        noted = self.result(tmp_path, notes=["the title was too long and was shortened"])
+        table = rows(
+            [Input(Path("in/a.png")), Input(Path("in/b.txt"), "unsupported type '.txt'", named=False)],
+            [BatchItem("in/a.png", "ok", noted)],
+        )
+        assert [row.status for row in table] == ["ok", "ignored"]
+        assert table[0].mark == ("⚠", "yellow") and table[0].detail == "the title was too long and was shortened."
+
+
+class TestDoctorAndCache:
+    def test_doctor_fails_on_a_backend_that_answers_404(self, capsys: pytest.CaptureFixture[str]) -> None:
+        class NotFound(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_error(404)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            code, stdout, _ = cli(capsys, "doctor", "--json", "--api-url", url)
+        finally:
+            server.shutdown()
+        checks = {c["name"]: c for c in json.loads(stdout)}
+        assert code == 1 and not checks["Backend"]["ok"]
+        assert "answered HTTP 404 Not Found" in checks["Backend"]["detail"]
+
+    def test_cache_prune_is_a_dry_run_until_yes(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        from prefect_nemo.settings import NemoSettings
+
+        prepared = NemoSettings().cache_dir / "prepared"
+        prepared.mkdir(parents=True, exist_ok=True)
+        old = write_image(prepared / "0123456789abcdef.png", (64, 48))
+        os.utime(old, (time.time() - 40 * 86400, time.time() - 40 * 86400))
+        code, stdout, stderr = cli(capsys, "cache", "prune", "--json")
+        parts = {p["what"]: p for p in json.loads(stdout)["parts"]}
+        assert code == 0 and parts["prepared images"]["items"] >= 1 and old.exists()
+        assert parts["embedded backend data"]["bytes"] is None  # not measured, not guessed
+        code, _, stderr = cli(capsys, "cache", "prune", "--yes")
+        assert code == 0 and not old.exists() and stderr.startswith("Freed ")
 
 
 class TestLocalServer:

@@ -124,25 +124,34 @@ def results_table(table_rows: Sequence[Row]) -> Table:
     return table
 
 
+_IN_FLIGHT = {
+    "preflight": "checking the image; nothing spent",
+    "session": "opening a session; nothing spent",
+    "upload": "uploading; nothing spent",
+    "generate": "instruction sent; the next run waits for its draft instead of paying again",
+    "render": "rendering on the backend; the next run picks the render up",
+    "download": "rendered; the next run downloads it",
+}
+
+
 def interrupted_message(
     console: Console, finished: Sequence[BatchItem], in_flight: dict[str, str], renders: Sequence[str], seconds: float
 ) -> None:
     """After Ctrl-C: what is done, what the backend is still making (already paid for), and how to resume."""
-    names = ", ".join(display_path(Path(i.image).name) for i in finished if i.result) or "none"
-    console.print(f"interrupted after {seconds:.1f} s. Finished: {names}.", soft_wrap=True, markup=False)
-    late = ("render", "download")
-    rendering = [display_path(Path(image).name) for image, stage in in_flight.items() if stage in late]
-    started = [display_path(Path(image).name) for image, stage in in_flight.items() if stage not in late]
-    if rendering or renders:
-        ids = f" (renders {', '.join(renders)})" if renders else ""
+    total = len(finished) + len(in_flight)
+    made = ", ".join(display_path(Path(i.image).name) for i in finished if i.result)
+    console.print(
+        f"interrupted after {seconds:.1f} s: {len(finished)} of {total} clips finished"
+        + (f" ({made})" if made else ""),
+        soft_wrap=True,
+        markup=False,
+    )
+    for image, stage in in_flight.items():
         console.print(
-            f"Still rendering on the backend{ids}: {', '.join(rendering) or 'see the render ids'}; "
-            "the next run picks these up without paying again.",
-            soft_wrap=True,
-            markup=False,
+            f"  {display_path(Path(image).name)}: {_IN_FLIGHT.get(stage, stage)}", soft_wrap=True, markup=False
         )
-    if started:
-        console.print(f"Not finished: {', '.join(started)}.", soft_wrap=True, markup=False)
+    if renders:
+        console.print(f"Renders left on the backend: {', '.join(renders)}", soft_wrap=True, markup=False)
     command = shlex.join(["prefect-nemo", *(display_path(a) for a in sys.argv[1:])])
     console.print(Text.assemble(("Resume with: ", "bold"), command), soft_wrap=True)
 
