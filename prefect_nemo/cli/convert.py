@@ -29,11 +29,13 @@ from prefect_nemo.cli.common import (
     prefect_api_configured,
     print_json,
 )
-from prefect_nemo.cli.errors import print_error
+from prefect_nemo.cli.errors import UsageError, print_error
 from prefect_nemo.inputs import Input, account
 
 if TYPE_CHECKING:
     from prefect_nemo.batch import BatchItem
+    from prefect_nemo.cli.run import Startup
+    from prefect_nemo.credentials import NemoCredentials
 
 __all__ = ["Aspect", "Quality", "convert"]
 
@@ -120,11 +122,7 @@ def convert(
     usable = [i.path for i in inputs if i.usable]
     if not usable:
         _nothing_to_convert(inputs)
-    if startup.is_alive() and err.is_terminal:
-        with err.status("starting the embedded backend…"):
-            credentials, url = startup.result()
-    else:
-        credentials, url = startup.result()
+    credentials, url = _started(startup)
     connect(credentials, url)
     flow = use_prefect or prefect_api_configured()
     err.print(Text.assemble(("Prefect: ", "bold"), _prefect_label(flow, use_prefect)), soft_wrap=True)
@@ -164,6 +162,19 @@ def convert(
     noun = "input" if len(table_rows) == 1 else "inputs"
     err.print(f"{len(table_rows)} {noun} in {time.monotonic() - started:.1f} s: {tally}", soft_wrap=True, markup=False)
     raise typer.Exit(1 if counts.get("failed") or counts.get("skipped") else 0)
+
+
+def _started(startup: Startup) -> tuple[NemoCredentials, str]:
+    """Wait for the slow start; an instruction it refused is a bad command line like the others."""
+    from prefect_nemo.errors import NemoInputError
+
+    try:
+        if startup.is_alive() and err.is_terminal:
+            with err.status("starting the embedded backend…"):
+                return startup.result()
+        return startup.result()
+    except NemoInputError as exc:
+        raise UsageError("-p" if exc.input == "instruction" else f"--{exc.input}", exc.reason) from None
 
 
 def _check_contents(inputs: list[Input]) -> None:
