@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +190,40 @@ def test_an_unwritable_output_folder_costs_no_request(
         f"error: --out {blocker / 'clips'}: {blocker} is a file, not a folder; choose a folder for the clips"
     ]
     assert requests_seen(local_server) == before
+
+
+def test_ctrl_c_explains_and_the_rerun_pays_nothing_twice(
+    cli_env: dict[str, str], local_server: LocalServer, tmp_path: Path
+) -> None:
+    """Ctrl-C once the backend has the clips in hand: exit 130, what each clip had reached, the command that
+    resumes; that command then finishes without a second generation."""
+    photos = [tmp_path / "astronaut-ctrl-c.png", tmp_path / "rocket-ctrl-c.jpg"]
+    Image.fromarray(data.astronaut()[::-1]).save(photos[0])
+    Image.fromarray(data.rocket()[::-1]).save(photos[1])
+    args = [*CLI, *map(str, photos), "-p", "3-second slow push-in", "--out", str(tmp_path / "clips")]
+    generations = httpx.get(f"{local_server.url}/local/metrics", timeout=10).json()["generations"]
+    process = subprocess.Popen(args, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            if httpx.get(f"{local_server.url}/local/metrics", timeout=10).json()["generations"] != generations:
+                break  # an instruction of ours has reached the backend: it is paid for
+            time.sleep(0.2)
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=60))
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and stdout == ""
+    assert re.search(r"^interrupted after \d+\.\d s: 0 of 2 clips finished$", stderr, re.M), stderr
+    assert re.search(r"^  astronaut-ctrl-c\.png: .*(next run|nothing spent)", stderr, re.M), stderr
+    (resume,) = [line for line in stderr.splitlines() if line.startswith("Resume with: prefect-nemo convert ")]
+    assert f"{photos[0]} {photos[1]} -p '3-second slow push-in' --out {tmp_path / 'clips'}" in resume
+    again = subprocess.run(args, env=cli_env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert len(list((tmp_path / "clips").glob("*.mp4"))) == 2
+    after = httpx.get(f"{local_server.url}/local/metrics", timeout=10).json()["generations"]
+    ours = {key: n for key, n in after.items() if key not in generations}
+    assert sorted(ours.values()) == [1, 1], ours  # each clip's instruction generated once, over both runs

@@ -155,13 +155,12 @@ def convert(
         print_json([row.json() for row in table_rows])
     else:
         out.print(results_table(table_rows))
-    counts: dict[str, int] = {}
-    for row in table_rows:
-        counts[row.status] = counts.get(row.status, 0) + 1
-    tally = ", ".join(f"{n} {s}" for s, n in counts.items())
+    statuses = [row.status for row in table_rows]
+    counts = {s: statuses.count(s) for s in ("ok", "cached", "skipped", "failed", "ignored")}
+    tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     noun = "input" if len(table_rows) == 1 else "inputs"
     err.print(f"{len(table_rows)} {noun} in {time.monotonic() - started:.1f} s: {tally}", soft_wrap=True, markup=False)
-    raise typer.Exit(1 if counts.get("failed") or counts.get("skipped") else 0)
+    raise typer.Exit(1 if counts["failed"] or counts["skipped"] else 0)
 
 
 def _started(startup: Startup) -> tuple[NemoCredentials, str]:

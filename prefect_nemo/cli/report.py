@@ -152,8 +152,15 @@ def interrupted_message(
         )
     if renders:
         console.print(f"Renders left on the backend: {', '.join(renders)}", soft_wrap=True, markup=False)
-    command = shlex.join(["prefect-nemo", *(display_path(a) for a in sys.argv[1:])])
+    command = " ".join(_quoted(a) for a in ["prefect-nemo", *map(display_path, sys.argv[1:])])
     console.print(Text.assemble(("Resume with: ", "bold"), command), soft_wrap=True)
+
+
+def _quoted(arg: str) -> str:
+    """As a person would type it: double quotes around text with a single quote in it, when that is safe."""
+    if "'" in arg and not any(c in arg for c in '"$`\\!'):
+        return f'"{arg}"'
+    return shlex.quote(arg)
 
 
 def pending_renders(ledger_path: Path, since: float) -> list[str]:
