@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from prefect_nemo.cli.common import AsJson, err, out, print_json
 
@@ -135,6 +134,8 @@ def prune_command(
         rows = [{k: v for k, v in vars(p).items() if k not in ("paths", "keys")} for p in parts]
         print_json({"applied": yes, "bytes": total, "parts": rows})
         return
+    from rich.table import Table
+
     table = Table("What", "Items", "Size", "Where", "Note", header_style="bold")
     for part in parts:
         size = "-" if part.bytes is None else f"{part.bytes / 1e6:.2f} MB"

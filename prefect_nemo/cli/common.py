@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -70,6 +69,8 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON on stdout inste
 
 def resolve_credentials(api_url: str | None, block: str | None, client_id: str | None) -> NemoCredentials:
     """Flag > Block field > `NEMO_*` environment variable > default (the Block's defaults read the env)."""
+    import asyncio
+
     from prefect_nemo.credentials import NemoCredentials
 
     credentials = asyncio.run(NemoCredentials.aload(block)) if block else NemoCredentials()
@@ -124,7 +125,9 @@ def prefect_api_label() -> str:
     from prefect.settings import PREFECT_API_URL
 
     url = PREFECT_API_URL.value()
-    return f"API at {url}" if url else "a temporary local server, started with each run (PREFECT_API_URL is not set)"
+    if url:
+        return f"API at {url}"
+    return "no API configured (PREFECT_API_URL is not set): convert runs without one, a flow starts a temporary server"
 
 
 def print_json(data: Any) -> None:

@@ -7,7 +7,6 @@ this process, or as a Prefect flow when a Prefect API is configured or `--prefec
 
 from __future__ import annotations
 
-import asyncio
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -143,6 +142,8 @@ def convert(
             if flow:
                 items = run_batch_flow(usable, options, credentials)
             else:
+                import asyncio
+
                 items = asyncio.run(run_batch_direct(usable, options, credentials, on_item))
     except KeyboardInterrupt:
         from prefect_nemo.settings import NemoSettings

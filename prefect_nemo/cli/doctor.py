@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import platform
 from dataclasses import asdict, dataclass
@@ -76,6 +75,8 @@ def _check_prefect() -> Check:
 
 
 def _check_backend(credentials: NemoCredentials) -> list[Check]:
+    import asyncio
+
     import httpx
 
     from prefect_nemo.errors import NemoError

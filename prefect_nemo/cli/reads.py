@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from prefect_nemo.cli.common import (
@@ -33,6 +31,8 @@ def credits(
     as_json: AsJson = False, api_url: ApiUrl = None, block: BlockName = None, client_id: ClientId = None
 ) -> None:
     """Show the credit balance of the token in use."""
+    import asyncio
+
     credentials = resolve_credentials(api_url, block, client_id)
     url = connect(credentials)
 
@@ -56,6 +56,8 @@ def state(
     client_id: ClientId = None,
 ) -> None:
     """Show a session's timeline: its tracks and segments."""
+    import asyncio
+
     credentials = resolve_credentials(api_url, block, client_id)
     connect(credentials)
 
@@ -102,6 +104,8 @@ def sessions(
     if not results:
         out.print("No clips yet: make one with `prefect-nemo convert IMAGE`.", markup=False)
         return
+    from rich.table import Table
+
     table = Table(header_style="bold")
     for name in ("Image", "Session", "Clip"):
         table.add_column(name, overflow="fold")
