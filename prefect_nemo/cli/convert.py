@@ -206,6 +206,8 @@ def _nothing_to_convert(inputs: list[Input]) -> None:
 def _prefect_label(flow: bool, asked: bool) -> str:
     if not flow:
         return "not used: clips are made in this process (set PREFECT_API_URL or pass --prefect to run a flow)"
-    from prefect_nemo.cli.common import prefect_api_label
+    from prefect.settings import PREFECT_API_URL
 
-    return "the batch-image-to-video flow, " + ("as asked (--prefect), " if asked else "") + prefect_api_label()
+    url = PREFECT_API_URL.value()
+    where = f"API at {url}" if url else "a temporary local server (PREFECT_API_URL is not set)"
+    return "the batch-image-to-video flow" + (" (--prefect)" if asked else "") + f", {where}"
