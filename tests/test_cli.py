@@ -244,10 +244,13 @@ class TestBadCommandLine:
 
 
 class TestProgressInATerminal:
-    def test_bars_show_each_stage_and_the_render_percentage(self, env: dict[str, str], tmp_path: Path) -> None:
-        image = write_image(tmp_path / "terminal.png", (800, 500))
-        args = [*CLI, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out"), "--prefect"]
-        code, output = run_in_terminal(args, env)
+    @pytest.mark.parametrize("mode", ["flow", "in process"])
+    def test_bars_show_each_stage_and_the_render_percentage(
+        self, mode: str, env: dict[str, str], direct_env: dict[str, str], tmp_path: Path
+    ) -> None:
+        image = write_image(tmp_path / "terminal.png", (800, 500 if mode == "flow" else 504))
+        args = [*CLI, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out")]
+        code, output = run_in_terminal(args, env if mode == "flow" else direct_env)
         assert code == 0, output
         assert "\x1b[" in output  # drawn with terminal control sequences: rich's live display is on
         text = ANSI.sub("", output)
