@@ -33,7 +33,7 @@ from prefect_nemo.inputs import Input, account
 
 if TYPE_CHECKING:
     from prefect_nemo.batch import BatchItem
-    from prefect_nemo.cli.run import Startup
+    from prefect_nemo.cli.run import Options, Startup
     from prefect_nemo.credentials import NemoCredentials
 
 __all__ = ["Aspect", "Quality", "convert"]
@@ -91,17 +91,17 @@ def convert(
     batch-image-to-video flow. Exit code 0 when every clip was made or found in the cache, 1 when any input
     failed or was skipped, 2 for a bad command line, 130 when interrupted.
     """
-    out_dir = checks.check_out_dir(out_dir or checks.default_out_dir())
     checks.check_prompt(prompt)
     checks.check_api_url(api_url)
     inputs = account(images)
     named = [i for i in inputs if i.usable]
     if not named:
         _nothing_to_convert(inputs)
+    out_dir = checks.check_out_dir(out_dir or checks.default_out_dir())  # creates it: only for a sound command
     checks.check_disk(out_dir, len(named), duration)
-    from prefect_nemo.cli.progress import ClipProgress, quiet_prefect
-    from prefect_nemo.cli.report import clip_line, interrupted_message, pending_renders, results_table, rows
-    from prefect_nemo.cli.run import Options, Startup, run_batch_direct, run_batch_flow
+    from prefect_nemo.cli.progress import quiet_prefect
+    from prefect_nemo.cli.report import results_table, rows
+    from prefect_nemo.cli.run import Options, Startup
 
     options = Options(
         prompt=prompt,
@@ -125,32 +125,9 @@ def convert(
     connect(credentials, url)
     flow = use_prefect or prefect_api_configured()
     err.print(Text.assemble(("Prefect: ", "bold"), _prefect_label(flow, use_prefect)), soft_wrap=True)
-    started = time.monotonic()
-    started_at = time.time()
     quiet_prefect(err, verbose, debugging(ctx))
-    finished: list[BatchItem] = []
-    progress = ClipProgress(err, [str(p) for p in usable], lines_from_items=not flow)
-
-    async def on_item(item: BatchItem) -> None:
-        finished.append(item)
-        progress.item_done(clip_line(item, len(finished), progress.total, progress.live))
-
-    from prefect_nemo.progress import listen
-
-    try:
-        with progress, listen(progress):
-            if flow:
-                items = run_batch_flow(usable, options, credentials)
-            else:
-                import asyncio
-
-                items = asyncio.run(run_batch_direct(usable, options, credentials, on_item))
-    except KeyboardInterrupt:
-        from prefect_nemo.settings import NemoSettings
-
-        renders = pending_renders(NemoSettings().ledger_path, started_at)
-        interrupted_message(err, finished, dict(progress.stages), renders, time.monotonic() - started)
-        raise typer.Exit(130) from None
+    started = time.monotonic()
+    items = _run(usable, options, credentials, flow)
     table_rows = rows(inputs, items)
     if as_json:
         print_json([row.json() for row in table_rows])
@@ -162,6 +139,36 @@ def convert(
     noun = "input" if len(table_rows) == 1 else "inputs"
     err.print(f"{len(table_rows)} {noun} in {time.monotonic() - started:.1f} s: {tally}", soft_wrap=True, markup=False)
     raise typer.Exit(1 if counts["failed"] or counts["skipped"] else 0)
+
+
+def _run(usable: list[Path], options: Options, credentials: NemoCredentials, flow: bool) -> list[BatchItem]:
+    """Make the clips with a progress display; after Ctrl-C, say where each clip got to and exit 130."""
+    import asyncio
+
+    from prefect_nemo.cli.progress import ClipProgress
+    from prefect_nemo.cli.report import clip_line, interrupted_message, pending_renders
+    from prefect_nemo.cli.run import run_batch_direct, run_batch_flow
+    from prefect_nemo.progress import listen
+
+    started, started_at = time.monotonic(), time.time()
+    finished: list[BatchItem] = []
+    progress = ClipProgress(err, [str(p) for p in usable], lines_from_items=not flow)
+
+    async def on_item(item: BatchItem) -> None:
+        finished.append(item)
+        progress.item_done(clip_line(item, len(finished), progress.total, progress.live))
+
+    try:
+        with progress, listen(progress):
+            if flow:
+                return run_batch_flow(usable, options, credentials)
+            return asyncio.run(run_batch_direct(usable, options, credentials, on_item))
+    except KeyboardInterrupt:
+        from prefect_nemo.settings import NemoSettings
+
+        renders = pending_renders(NemoSettings().ledger_path, started_at)
+        interrupted_message(err, finished, dict(progress.stages), renders, time.monotonic() - started)
+        raise typer.Exit(130) from None
 
 
 def _started(startup: Startup) -> tuple[NemoCredentials, str]:
@@ -178,7 +185,8 @@ def _started(startup: Startup) -> tuple[NemoCredentials, str]:
 
 
 def _check_contents(inputs: list[Input]) -> None:
-    """Open each usable image (the cheap part of `media.preflight`): a damaged or hostile file is named now."""
+    """Pre-flight each usable image now, while the backend starts: a damaged or hostile file is named before
+    any clip is paid for (the pipeline checks it again, as any caller of `make_clip` gets)."""
     from prefect_nemo.errors import NemoInputError
     from prefect_nemo.media import preflight
     from prefect_nemo.settings import NemoSettings
