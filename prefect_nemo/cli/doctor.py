@@ -74,7 +74,7 @@ def _check_prefect() -> Check:
     return Check("Prefect API", ok, detail)
 
 
-def _check_backend(credentials: NemoCredentials) -> list[Check]:
+def _check_backend(credentials: NemoCredentials, technical: bool = False) -> list[Check]:
     import asyncio
 
     import httpx
@@ -107,7 +107,7 @@ def _check_backend(credentials: NemoCredentials) -> list[Check]:
         balance = asyncio.run(fetch())
         checks.append(Check("Credits", True, f"{balance.available:,} available ({token})"))
     except NemoError as exc:
-        checks.append(Check("Credits", False, f"{exc} ({token}); {hint(exc)}"))
+        checks.append(Check("Credits", False, f"{first_line(exc, technical)} ({token}); {hint(exc)}"))
     return checks
 
 
@@ -150,7 +150,7 @@ def doctor(
         Check("prefect-nemo", True, f"{__version__} on Python {platform.python_version()}"),
         _check_codecs(),
         _check_prefect(),
-        *_check_backend(credentials),
+        *_check_backend(credentials, technical=as_json),
         _check_client_id(credentials, client_id),
         _check_folders(),
     ]
