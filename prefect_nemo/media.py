@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import re
 import struct
 import warnings
@@ -17,9 +16,11 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from prefect_nemo.errors import NemoInputError
+from prefect_nemo.inputs import READABLE_IMAGES, display_path
 
 __all__ = [
     "ACCEPTED_IMAGES",
+    "BOMB_PIXELS",
     "MAX_UPLOAD_BYTES",
     "PreparedImage",
     "VideoInfo",
@@ -30,11 +31,20 @@ __all__ = [
     "sha256_file",
 ]
 
-ACCEPTED_IMAGES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+ACCEPTED_IMAGES = READABLE_IMAGES
+"""Every image type pre-flight takes: uploaded as is (jpg, png, gif, webp) or converted to PNG first."""
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MIN_SIDE = 16
 LOW_CONTRAST = 12.0  # std-dev of luminance (0-255) under which motion looks mushy
-PILLOW_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp"}
+UPLOADED_FORMATS = {"JPEG": (".jpg", ".jpeg"), "MPO": (".jpg", ".jpeg"), "PNG": (".png",), "GIF": (".gif",)}
+UPLOADED_FORMATS["WEBP"] = (".webp",)
+"""Formats the backend takes as they are (MPO is a camera's multi-picture JPEG), and their extensions."""
+CONVERTED_FORMATS = {"HEIF": (".heic", ".heif"), "AVIF": (".avif",), "TIFF": (".tif", ".tiff"), "BMP": (".bmp",)}
+"""Formats a camera or scanner makes, converted to PNG for upload."""
+BOMB_PIXELS = 4 * (Image.MAX_IMAGE_PIXELS or 89_478_485)
+"""Past this many pixels an image is refused as a likely decompression bomb (4x Pillow's warning limit)."""
+TARGET_PIXELS = 7680 * 4320
+"""An image over Pillow's limit is downscaled to about this many pixels (8K): plenty for a 1080p clip."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,8 @@ class PreparedImage:
     width: int
     height: int
     warnings: list[str] = field(default_factory=list)
+    format: str = ""
+    """What the content is (JPEG, PNG, HEIF...), whatever the file's extension says."""
 
 
 def sha256_file(path: Path) -> str:
@@ -57,20 +69,11 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def display_path(path: Path | str) -> str:
-    """A path as text that is always valid UTF-8: a non-UTF-8 name's stray bytes become `\\xe9` escapes.
-
-    Everything handed to Prefect (parameters, run names, logs, artifacts) must be valid UTF-8 JSON; a raw
-    surrogate-escaped file name would make the API request, and with it the run, fail.
-    """
-    try:
-        return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a lone surrogate that is not an escaped byte
-        return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def preflight(path: Path | str, work_dir: Path) -> PreparedImage:
-    """Check an image before upload; re-encode to PNG (never lossy) when orientation or mode must change.
+    """Check an image before upload; re-encode to PNG (never lossy) when orientation, mode, size or format
+    must change. What a photographer has is taken: HEIC, AVIF, TIFF and BMP are converted, an image over
+    Pillow's pixel limit is downscaled (up to a decompression-bomb bound), a mislabelled file is read as what
+    it is; each with a warning.
 
     Raises:
         NemoInputError: naming the file and the reason, for anything the backend would reject or
@@ -88,33 +91,41 @@ def preflight(path: Path | str, work_dir: Path) -> PreparedImage:
         raise NemoInputError(name, "file is empty (0 bytes)")
     if size > MAX_UPLOAD_BYTES:
         raise NemoInputError(name, f"file is {math.ceil(size / 2**20)} MB; the upload limit is 200 MB")
-    if path.suffix.lower() not in ACCEPTED_IMAGES:
-        accepted = ", ".join(s.lstrip(".") for s in ACCEPTED_IMAGES)
-        raise NemoInputError(name, f"unsupported type '{path.suffix or '(none)'}'; accepted image types: {accepted}")
     notes: list[str] = []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as probe_image:
-                probe_image.verify()
-            with Image.open(path) as image:
-                fmt = image.format or ""
-                frames = getattr(image, "n_frames", 1)
-                image.load()
-                rotated = image.getexif().get(0x0112, 1) not in (1, None)
-                upright = ImageOps.exif_transpose(image) if rotated else image
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise NemoInputError(name, _too_many_pixels(exc)) from exc
+        with _open_bounded(path, name) as probe_image:
+            probe_image.verify()
+        with _open_bounded(path, name) as image:
+            fmt = image.format or ""
+            frames = getattr(image, "n_frames", 1)
+            pixels = image.width * image.height
+            if pixels > (Image.MAX_IMAGE_PIXELS or pixels):
+                image.thumbnail(_fit(image.size, TARGET_PIXELS))  # JPEG decodes at the smaller size (draft)
+                notes.append(
+                    f"{shown} has {pixels / 1e6:.0f} megapixels, over Pillow's {_limit_mp()}-megapixel limit; "
+                    f"downscaled to {image.width}x{image.height} for upload"
+                )
+            image.load()
+            rotated = image.getexif().get(0x0112, 1) not in (1, None)
+            upright = ImageOps.exif_transpose(image) if rotated else image
     except UnidentifiedImageError as exc:
-        raise NemoInputError(name, "not a readable image (unknown or corrupt format)") from exc
+        raise NemoInputError(name, _unreadable(path)) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise NemoInputError(name, f"image is damaged or truncated ({exc})") from exc
-    if PILLOW_FORMATS.get(fmt) not in (path.suffix.lower(), ".jpg" if path.suffix.lower() == ".jpeg" else None):
-        raise NemoInputError(name, f"content is {fmt or 'unknown'}, which does not match the extension '{path.suffix}'")
+    suffixes = UPLOADED_FORMATS.get(fmt) or CONVERTED_FORMATS.get(fmt)
+    if suffixes is None:
+        raise NemoInputError(name, f"content is {fmt or 'unknown'}, which is not a photo format that can be uploaded")
+    converted = fmt in CONVERTED_FORMATS
+    mislabelled = path.suffix.lower() not in suffixes
+    if mislabelled:
+        notes.append(f"{shown} is a {fmt} image under a '{path.suffix or '(none)'}' name; read as {fmt}")
+    if converted:
+        notes.append(f"{shown} is {fmt}; converted to PNG for upload")
     width, height = upright.size
     if min(width, height) < MIN_SIDE:
         raise NemoInputError(name, f"image is {width}x{height}; each side must be at least {MIN_SIDE} px")
-    reencode = rotated or image.mode not in ("RGB", "L") or frames > 1
+    reencode = rotated or image.mode not in ("RGB", "L") or frames > 1 or pixels != image.width * image.height
+    reencode = reencode or converted or mislabelled
     if frames > 1:
         notes.append(f"{shown} is animated ({frames} frames); only the first frame is used")
     if rotated:
@@ -124,23 +135,69 @@ def preflight(path: Path | str, work_dir: Path) -> PreparedImage:
     if float(luminance.std()) < LOW_CONTRAST:
         notes.append(f"{shown} has low contrast; higher-contrast images give cleaner motion")
     upload = path
+    digest = sha256_file(path)
     if reencode:
         work_dir.mkdir(parents=True, exist_ok=True)
-        digest = sha256_file(path)
         upload = work_dir / f"{digest[:16]}.png"
         rgb.save(upload, format="PNG")
-    return PreparedImage(path, upload, sha256_file(path), width, height, notes)
+    return PreparedImage(path, upload, digest, width, height, notes, fmt)
 
 
-def _too_many_pixels(exc: Exception) -> str:
-    """The reason for a decompression-bomb refusal, sized from Pillow's own message (Pillow's global limit
-    is never lifted, not even to read the header: another thread may be checking another image)."""
-    limit = Image.MAX_IMAGE_PIXELS or 0
-    found = re.search(r"\((\d+) pixels\)", str(exc))
-    size = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else "too many pixels"
+def _open_bounded(path: Path, name: str) -> Image.Image:
+    """`Image.open` with the bomb bound at `BOMB_PIXELS` instead of Pillow's (whose global limit is never
+    changed: another thread may be checking another image). Between the two, the format's own opener is
+    used, which reads the header and checks no size."""
+    _register_heif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except Image.DecompressionBombError as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = int(found.group(1)) if found else BOMB_PIXELS + 1
+        if pixels > BOMB_PIXELS:
+            raise NemoInputError(name, _too_many_pixels(pixels)) from exc
+    with path.open("rb") as handle:
+        prefix = handle.read(16)
+    for fmt in Image.ID:
+        factory, accept = Image.OPEN[fmt]
+        if accept is None or accept(prefix) is True:
+            try:
+                return factory(str(path))  # type: ignore[arg-type,call-arg]  # a path: the opener opens and closes it
+            except (SyntaxError, IndexError, TypeError, struct.error):
+                continue
+    raise UnidentifiedImageError(name)
+
+
+def _register_heif() -> None:
+    """HEIC/HEIF and AVIF through pillow-heif's Pillow plugin (imported on first use: it takes 0.3 s)."""
+    if "HEIF" not in Image.OPEN:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+
+
+def _fit(size: tuple[int, int], pixels: int) -> tuple[int, int]:
+    scale = math.sqrt(pixels / (size[0] * size[1]))
+    return max(1, int(size[0] * scale)), max(1, int(size[1] * scale))
+
+
+def _limit_mp() -> str:
+    return f"{(Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f}"
+
+
+def _unreadable(path: Path) -> str:
+    if path.suffix.lower() not in READABLE_IMAGES:
+        kinds = ", ".join(s.lstrip(".") for s in READABLE_IMAGES if s not in (".jpeg", ".heif", ".tif"))
+        return f"unsupported type '{path.suffix or '(none)'}' (not an image Pillow can read; images: {kinds})"
+    return "not a readable image (unknown or corrupt format)"
+
+
+def _too_many_pixels(pixels: int) -> str:
+    """The reason for a decompression-bomb refusal."""
     return (
-        f"image has {size}, over the {limit / 1e6:.0f}-megapixel limit that guards against decompression bombs; "
-        "downscale it (8K, 7680x4320, is plenty)"
+        f"image has {pixels / 1e6:.0f} megapixels, over the {BOMB_PIXELS / 1e6:.0f}-megapixel bound that guards "
+        "against decompression bombs; downscale it (8K, 7680x4320, is plenty)"
     )
 
 

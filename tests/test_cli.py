@@ -4,6 +4,7 @@ backend over HTTP, real MP4s probed with PyAV, and a pseudo-terminal for the pro
 from __future__ import annotations
 
 import fcntl
+import http.server
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -24,10 +26,13 @@ from prefect.settings import PREFECT_API_URL
 
 from prefect_nemo import NemoCredentials, errors
 from prefect_nemo import cli as cli_module
+from prefect_nemo.batch import BatchItem
 from prefect_nemo.cli.errors import _HINTS, hint
+from prefect_nemo.cli.report import clip_line, rows
+from prefect_nemo.inputs import Input
 from prefect_nemo.local.launcher import LocalServer
 from prefect_nemo.media import probe
-from prefect_nemo.models import timeline_summary
+from prefect_nemo.models import ClipResult, timeline_summary
 from tests.conftest import write_image
 
 CLI = [sys.executable, "-m", "prefect_nemo.cli"]
@@ -40,6 +45,12 @@ def env(harness: None, local_server: LocalServer) -> dict[str, str]:
     """The CLI's environment: the harness's Prefect API and the shared embedded backend (found through
     its server file in NEMO_LOCAL_DATA_DIR, as `api_url="local"` finds a foreground `local-server`)."""
     return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "200"}
+
+
+@pytest.fixture(scope="module")
+def direct_env(env: dict[str, str]) -> dict[str, str]:
+    """The same, with no Prefect API configured: `convert` makes the clips in its own process."""
+    return {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
 
 
 def run(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -64,7 +75,8 @@ def error_lines(text: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def converted(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One `convert` of three varied images (wide PNG, tall JPEG, square WEBP), shared by the read commands."""
+    """One `convert` of three varied images (wide PNG, tall JPEG, square WEBP) as a Prefect flow (a Prefect API
+    is configured), shared by the read commands."""
     folder = tmp_path_factory.mktemp("convert")
     images = [
         write_image(folder / "wide.png", (960, 540)),
@@ -89,13 +101,24 @@ class TestConvert:
             assert abs(info.duration - 1.0) <= 1 / info.fps + 1e-6
         for image in converted["images"]:
             assert re.search(rf"{re.escape(image.name)}\s.*\bok\b", done.stdout), done.stdout
-        assert "3 clips in" in done.stderr and "3 ok" in done.stderr
+        assert "3 inputs in" in done.stderr and "3 ok" in done.stderr
         assert not error_lines(done.stderr)
 
     def test_says_which_backend_and_prefect_api_it_uses(self, converted: dict[str, Any], env: dict[str, str]) -> None:
         stderr = converted["done"].stderr
         assert re.search(r"^Backend: embedded local backend at http://127\.0\.0\.1:\d+", stderr, re.M), stderr
-        assert f"Prefect: API at {env['PREFECT_API_URL']}" in stderr
+        assert f"Prefect: the batch-image-to-video flow, API at {env['PREFECT_API_URL']}" in stderr
+
+    def test_without_a_prefect_api_clips_are_made_in_process(self, direct_env: dict[str, str], tmp_path: Path) -> None:
+        image = write_image(tmp_path / "direct.png", (656, 400))
+        done = run(direct_env, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out"))
+        assert done.returncode == 0, done.stderr
+        assert "Prefect: not used: clips are made in this process" in done.stderr
+        assert re.search(r"^✓ direct\.png  done in \d+\.\d s  \(1/1\)$", done.stderr, re.M), done.stderr
+        (clip,) = (tmp_path / "out").glob("*.mp4")
+        assert probe(clip).codec == "h264"
+        again = run(direct_env, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out"))
+        assert again.returncode == 0 and "✓ direct.png  from cache" in again.stderr, again.stderr
 
     def test_a_second_run_is_served_from_the_cache_as_json(
         self, converted: dict[str, Any], env: dict[str, str]
@@ -113,15 +136,15 @@ class TestConvert:
         bad.write_text("this is not an image\n")
         done = run(env, "convert", str(good), str(bad), "-p", PROMPT, "--out", str(tmp_path / "out"))
         assert done.returncode == 1
-        errors_ = error_lines(done.stderr)
-        assert len(errors_) == 1 and "bad.png" in errors_[0], done.stderr
-        assert "Traceback" not in done.stderr + done.stdout
-        assert re.search(r"good\.png\s.*\bok\b", done.stdout) and re.search(r"bad\.png\s.*\bfailed\b", done.stdout)
+        assert not error_lines(done.stderr) and "Traceback" not in done.stderr + done.stdout
+        assert re.search(r"good\.png\s.*\bok\b", done.stdout), done.stdout
+        (row,) = [line for line in done.stdout.splitlines() if "bad.png" in line]
+        assert re.search(r"✗ failed.*not a readable image", row), done.stdout
         assert len(list((tmp_path / "out").glob("*.mp4"))) == 1
 
     def test_no_images_is_a_usage_error(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         code, _, stderr = cli(capsys, "convert", str(tmp_path), "-p", PROMPT)
-        assert code == 2 and "no images found" in stderr
+        assert code == 2 and error_lines(stderr) == [f"error: {tmp_path}: folder is empty"]
 
 
 def run_in_terminal(args: list[str], env: dict[str, str], timeout: float = 180) -> tuple[int, str]:
@@ -154,10 +177,81 @@ def run_in_terminal(args: list[str], env: dict[str, str], timeout: float = 180) 
     return process.wait(30), b"".join(chunks).decode(errors="replace")
 
 
+PROBE = """
+import sys
+from prefect_nemo.cli import main
+try:
+    main()
+finally:
+    heavy = ("prefect", "prefect_nemo.pipeline", "prefect_nemo.local.launcher", "prefect_nemo.client", "av")
+    print("LOADED", [m for m in heavy if m in sys.modules], file=sys.stderr)
+"""
+
+
+class TestBadCommandLine:
+    """A bad command line is one `error:` line, before Prefect or the embedded backend start (docs/cli.md gives
+    the timings; here only a loose bound, since the machine may be busy)."""
+
+    @pytest.mark.parametrize(
+        "case",
+        ["missing file", "empty prompt", "out under a file", "only a folder with nothing usable", "bad api url"],
+    )
+    def test_answers_at_once_and_starts_nothing(self, case: str, tmp_path: Path) -> None:
+        image = write_image(tmp_path / "fine.png", (320, 200))
+        (tmp_path / "afile").write_text("x")
+        (tmp_path / "notes").mkdir()
+        (tmp_path / "notes" / "readme.txt").write_text("hello")
+        args, expected = {
+            "missing file": ([str(tmp_path / "nope.png")], f"error: {tmp_path / 'nope.png'}: no such file"),
+            "empty prompt": ([str(image), "-p", "  "], "error: -p: is empty"),
+            "out under a file": ([str(image), "--out", str(tmp_path / "afile" / "sub")], "is a file, not a folder"),
+            "only a folder with nothing usable": ([str(tmp_path / "notes")], "readme.txt: unsupported type '.txt'"),
+            "bad api url": ([str(image), "--api-url", "ftp://x"], "error: --api-url: 'ftp://x' is neither"),
+        }[case]
+        data_dir = tmp_path / "backend"
+        env = {**os.environ, "NEMO_LOCAL_DATA_DIR": str(data_dir), "NEMO_OUTPUT_DIR": str(tmp_path / "clips")}
+        env.pop("PREFECT_API_URL", None)
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, "convert", *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        seconds = time.monotonic() - started
+        assert done.returncode == 2, done.stderr
+        errors_ = error_lines(done.stderr)
+        assert len(errors_) == 1 and expected in errors_[0], done.stderr
+        assert "LOADED []" in done.stderr, done.stderr
+        assert not data_dir.exists() and done.stdout == ""
+        assert not (tmp_path / "clips").exists() or case == "out under a file"  # no folder left behind
+        assert seconds < 10, seconds  # loose: a second or less on a quiet machine, 10-14 s before this was fixed
+
+    def test_a_too_long_instruction_starts_no_backend(self, tmp_path: Path) -> None:
+        """Checked by `pipeline.check_spec` (so Prefect is imported), still before the backend starts."""
+        image = write_image(tmp_path / "fine.png", (320, 200))
+        data_dir = tmp_path / "backend"
+        env = {**os.environ, "NEMO_LOCAL_DATA_DIR": str(data_dir), "NEMO_OUTPUT_DIR": str(tmp_path / "clips")}
+        done = subprocess.run(
+            [*CLI, "convert", str(image), "-p", "x" * 5000], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2 and error_lines(done.stderr) == [
+            "error: -p: is 5,000 characters long; the limit is 4,000"
+        ]
+        assert not data_dir.exists()
+
+    @pytest.mark.parametrize("args", [["--help"], ["--version"], ["convert", "--help"]])
+    def test_help_and_version_load_nothing_heavy(self, args: list[str]) -> None:
+        done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and "LOADED []" in done.stderr, done.stderr
+        assert "prefect-nemo" in done.stdout or "Usage" in done.stdout
+
+
 class TestProgressInATerminal:
-    def test_bars_show_each_stage_and_the_render_percentage(self, env: dict[str, str], tmp_path: Path) -> None:
-        image = write_image(tmp_path / "terminal.png", (800, 500))
-        code, output = run_in_terminal([*CLI, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out")], env)
+    @pytest.mark.parametrize("mode", ["flow", "in process"])
+    def test_bars_show_each_stage_and_the_render_percentage(
+        self, mode: str, env: dict[str, str], direct_env: dict[str, str], tmp_path: Path
+    ) -> None:
+        image = write_image(tmp_path / "terminal.png", (800, 500 if mode == "flow" else 504))
+        args = [*CLI, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out")]
+        code, output = run_in_terminal(args, env if mode == "flow" else direct_env)
         assert code == 0, output
         assert "\x1b[" in output  # drawn with terminal control sequences: rich's live display is on
         text = ANSI.sub("", output)
@@ -239,8 +333,10 @@ class TestErrors:
         code, _, stderr = cli(capsys, "state", "1234567890123456789")
         assert code == 1
         (line,) = error_lines(stderr)
-        assert "code 1002" in line and "prefect-nemo sessions" in line
-        assert "Traceback" not in stderr
+        assert "prefect-nemo sessions" in line and "Traceback" not in stderr
+        assert "code 1002" not in line and "HTTP" not in line and "/api" not in line, line
+        code, _, stderr = cli(capsys, "state", "1234567890123456789", "--json")
+        assert code == 1 and "code 1002" in error_lines(stderr)[0]
 
     def test_debug_shows_the_traceback(self, env: dict[str, str]) -> None:
         done = run(env, "state", "1234567890123456789", "--debug")
@@ -261,6 +357,81 @@ class TestErrors:
         ]
         assert not missing
         assert hint(errors.NemoOutOfCredits("no credits", code=2001)).startswith("register or top up")
+
+
+class TestClipLines:
+    """The line each finished clip leaves: ✓ done, from cache, resumed; ⚠ with its notes; ✗ with the reason."""
+
+    @staticmethod
+    def line(item: BatchItem) -> str:
+        return clip_line(item, 1, 2, live=False).plain
+
+    @staticmethod
+    def result(tmp_path: Path, **fields: Any) -> ClipResult:
+        base = {"path": tmp_path / "a.mp4", "sha256": "0" * 64, "size_bytes": 1, "duration": 2.0, "width": 1920}
+        base |= {"height": 1080, "fps": 30.0, "codec": "h264", "render_id": "render_1", "session_id": "s1"}
+        base |= {"render_seconds": 3.25, "source_image": "in/a.png", "image_sha256": "1" * 64, "instruction": "push-in"}
+        return ClipResult.model_validate(base | fields)
+
+    def test_each_outcome_reads_as_a_sentence(self, tmp_path: Path) -> None:
+        made = BatchItem("in/a.png", "ok", self.result(tmp_path))
+        assert self.line(made) == "✓ a.png  done in 3.2 s  (1/2)"
+        cached = BatchItem("in/a.png", "cached", self.result(tmp_path, cached=True))
+        assert self.line(cached) == "✓ a.png  from cache  (1/2)"
+        resumed = BatchItem("in/a.png", "ok", self.result(tmp_path, resumed=True, render_id="render_9f"))
+        assert self.line(resumed) == "✓ a.png  resumed render render_9f  (1/2)"
+        noted = self.result(tmp_path, notes=["no music library is available, so no music was added", "Title cut."])
+        assert self.line(BatchItem("in/a.png", "ok", noted)) == (
+            "⚠ a.png  done in 3.2 s with notes: no music library is available, so no music was added. Title cut.  (1/2)"
+        )
+        error = "in/a.png: the backend refused the request (/api/v1/upload) [code 4001, HTTP 200]"
+        assert self.line(BatchItem("in/a.png", "failed", error=error)) == (
+            "✗ a.png  failed: the backend refused the request  (1/2)"
+        )
+
+    def test_a_clip_with_notes_shows_them_in_the_table(self, tmp_path: Path) -> None:
+        noted = self.result(tmp_path, notes=["the title was too long and was shortened"])
+        table = rows(
+            [Input(Path("in/a.png")), Input(Path("in/b.txt"), "unsupported type '.txt'", named=False)],
+            [BatchItem("in/a.png", "ok", noted)],
+        )
+        assert [row.status for row in table] == ["ok", "ignored"]
+        assert table[0].mark == ("⚠", "yellow") and table[0].detail == "the title was too long and was shortened."
+
+
+class TestDoctorAndCache:
+    def test_doctor_fails_on_a_backend_that_answers_404(self, capsys: pytest.CaptureFixture[str]) -> None:
+        class NotFound(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_error(404)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            code, stdout, _ = cli(capsys, "doctor", "--json", "--api-url", url)
+        finally:
+            server.shutdown()
+        checks = {c["name"]: c for c in json.loads(stdout)}
+        assert code == 1 and not checks["Backend"]["ok"]
+        assert "answered HTTP 404 Not Found" in checks["Backend"]["detail"]
+
+    def test_cache_prune_is_a_dry_run_until_yes(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        from prefect_nemo.settings import NemoSettings
+
+        prepared = NemoSettings().cache_dir / "prepared"
+        prepared.mkdir(parents=True, exist_ok=True)
+        old = write_image(prepared / "0123456789abcdef.png", (64, 48))
+        os.utime(old, (time.time() - 40 * 86400, time.time() - 40 * 86400))
+        code, stdout, stderr = cli(capsys, "cache", "prune", "--json")
+        parts = {p["what"]: p for p in json.loads(stdout)["parts"]}
+        assert code == 0 and parts["prepared images"]["items"] >= 1 and old.exists()
+        assert parts["embedded backend data"]["bytes"] is None  # not measured, not guessed
+        code, _, stderr = cli(capsys, "cache", "prune", "--yes")
+        assert code == 0 and not old.exists() and stderr.startswith("Freed ")
 
 
 class TestLocalServer:

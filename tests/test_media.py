@@ -12,6 +12,7 @@ from typing import Any
 import av
 import httpx
 import numpy as np
+import pillow_heif
 import pytest
 from PIL import Image
 from prefect.client.orchestration import get_client
@@ -22,12 +23,13 @@ from prefect_nemo.credentials import NemoCredentials
 from prefect_nemo.errors import NemoInputError
 from prefect_nemo.flows import batch_image_to_video, image_to_video
 from prefect_nemo.local.launcher import LocalServer
-from prefect_nemo.media import MAX_UPLOAD_BYTES, mp4_problem, preflight, probe
+from prefect_nemo.media import BOMB_PIXELS, MAX_UPLOAD_BYTES, mp4_problem, preflight, probe
 from prefect_nemo.models import ClipSpec
 from prefect_nemo.pipeline import check_spec
 from tests.conftest import ServerFactory, write_image
 
 RED, BLUE = (210, 40, 40), (40, 40, 210)
+pillow_heif.register_heif_opener()  # so the tests can write HEIC and AVIF files
 
 
 # -- writers of awkward files -----------------------------------------------------------------------------
@@ -140,20 +142,40 @@ def test_truncated_images(fmt: str, tmp_path: Path) -> None:
     assert "damaged or truncated" in str(rejected(cut, tmp_path))
 
 
-@pytest.mark.parametrize("suffix", [".bmp", ".tiff", ".svg", ".heic"])
-def test_unsupported_types_list_the_accepted_ones(suffix: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".svg", ".pdf", ".txt", ""])
+def test_unsupported_types_list_the_readable_ones(suffix: str, tmp_path: Path) -> None:
+    path = tmp_path / f"picture{suffix}"
+    path.write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>" if suffix == ".svg" else b"%PDF-1.4 whatever")
+    message = str(rejected(path, tmp_path))
+    assert f"unsupported type '{suffix or '(none)'}'" in message
+    assert "images: jpg, png, gif, webp, heic, avif, tiff, bmp" in message
+
+
+@pytest.mark.parametrize("suffix", [".bmp", ".tiff", ".heic", ".avif"])
+def test_junk_under_a_photo_extension_is_not_a_readable_image(suffix: str, tmp_path: Path) -> None:
     path = tmp_path / f"picture{suffix}"
     path.write_bytes(b"whatever is inside")
-    message = str(rejected(path, tmp_path))
-    assert f"unsupported type '{suffix}'" in message
-    assert "accepted image types: jpg, jpeg, png, gif, webp" in message
+    assert "not a readable image" in str(rejected(path, tmp_path))
+
+
+@pytest.mark.parametrize(("suffix", "fmt"), [(".heic", "HEIF"), (".avif", "AVIF"), (".tiff", "TIFF"), (".bmp", "BMP")])
+def test_camera_and_scanner_formats_are_converted_to_png(suffix: str, fmt: str, tmp_path: Path) -> None:
+    source = write_image(tmp_path / f"photo{suffix}", (320, 240))
+    prepared = preflight(source, tmp_path / "work")
+    assert prepared.format == fmt and (prepared.width, prepared.height) == (320, 240)
+    assert f"photo{suffix} is {fmt}; converted to PNG for upload" in prepared.warnings
+    with Image.open(prepared.upload_path) as image:
+        assert (image.format, image.mode, image.size) == ("PNG", "RGB", (320, 240))
+    if fmt in ("TIFF", "BMP"):  # lossless formats: the same pixels
+        assert np.array_equal(_decoded(prepared.upload_path), _decoded(source))
 
 
 def test_decompression_bomb(tmp_path: Path) -> None:
     bomb = write_png(tmp_path / "bomb.png", 30000, 30000, bit_depth=1, colour=0)
     assert bomb.stat().st_size < 1_000_000  # a few hundred KB that would decode to 900 megapixels
     message = str(rejected(bomb, tmp_path))
-    assert "image has 900 megapixels, over the 89-megapixel limit" in message and "decompression bombs" in message
+    assert f"image has 900 megapixels, over the {BOMB_PIXELS / 1e6:.0f}-megapixel bound" in message
+    assert "decompression bombs" in message and Image.MAX_IMAGE_PIXELS == 89_478_485  # the global is untouched
 
 
 def test_20000_by_20000_is_refused_without_decoding(tmp_path: Path) -> None:
@@ -168,9 +190,30 @@ def test_over_200_mb_is_refused_before_reading(tmp_path: Path) -> None:
     assert "file is 201 MB; the upload limit is 200 MB" in str(rejected(big, tmp_path))
 
 
-def test_content_must_match_the_extension(tmp_path: Path) -> None:
+def test_a_96_megapixel_jpeg_is_downscaled(tmp_path: Path) -> None:
+    photo = tmp_path / "big.jpg"
+    Image.new("RGB", (12000, 8000), (90, 120, 150)).save(photo, quality=80)
+    prepared = preflight(photo, tmp_path / "work")
+    assert prepared.width * prepared.height <= 7680 * 4320 and prepared.width / prepared.height == pytest.approx(
+        1.5, 0.01
+    )
+    assert any("has 96 megapixels, over Pillow's 89-megapixel limit; downscaled to" in w for w in prepared.warnings)
+    with Image.open(prepared.upload_path) as image:
+        assert image.size == (prepared.width, prepared.height)
+
+
+def test_past_twice_the_limit_a_png_is_still_read_and_downscaled(tmp_path: Path) -> None:
+    wide = write_png(tmp_path / "wide.png", 16000, 12000, bit_depth=1, colour=0)  # 192 MP: Pillow alone refuses
+    prepared = preflight(wide, tmp_path / "work")
+    assert prepared.width * prepared.height <= 7680 * 4320
+    assert any("has 192 megapixels" in w for w in prepared.warnings)
+
+
+def test_content_under_another_extension_is_read_as_what_it_is(tmp_path: Path) -> None:
     disguised = write_image(tmp_path / "really-a-png.jpg", (64, 64), format="PNG")
-    assert "content is PNG, which does not match the extension '.jpg'" in str(rejected(disguised, tmp_path))
+    prepared = preflight(disguised, tmp_path / "work")
+    assert prepared.format == "PNG" and prepared.upload_path.suffix == ".png"
+    assert "really-a-png.jpg is a PNG image under a '.jpg' name; read as PNG" in prepared.warnings
 
 
 def _decoded(path: Path) -> np.ndarray[Any, np.dtype[np.uint8]]:
@@ -288,7 +331,7 @@ async def test_a_batch_of_bad_input_goes_on(
         folder / "empty.png": "file is empty (0 bytes)",
         folder / "half.png": "damaged or truncated",
         folder / "notes.png": "not a readable image",
-        folder / "scan.bmp": "accepted image types: jpg, jpeg, png, gif, webp",
+        folder / "scan.bmp": "damaged or truncated",  # a BMP header with nothing behind it
         folder / "bomb.png": "decompression bombs",
         folder / "dot.png": "each side must be at least 16 px",
         folder / "missing.png": "no such file",

@@ -22,9 +22,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import typer
 
 from prefect_nemo import __version__
-from prefect_nemo.cli import convert, doctor, reads, server
+from prefect_nemo.cli import cache, convert, doctor, reads, server
 from prefect_nemo.cli.common import DEBUG, err, out, resolve_credentials
-from prefect_nemo.cli.errors import first_line, hint, print_error
+from prefect_nemo.cli.errors import UsageError, first_line, hint, print_error
 
 __all__ = ["app", "main", "resolve_credentials"]
 
@@ -43,6 +43,7 @@ app.command()(reads.credits)
 app.command()(reads.state)
 app.command()(reads.sessions)
 app.command()(doctor.doctor)
+app.add_typer(cache.cache_app, name="cache")
 
 _debug = False
 """`--debug` was on the line; `main` takes it out before Click parses, since it may follow the command."""
@@ -60,13 +61,17 @@ def main() -> None:
         app(args=args, prog_name="prefect-nemo")
     except SystemExit:
         raise
+    except UsageError as exc:
+        print_error(str(exc))
+        sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
     except Exception as exc:
         if _debug:
             raise
-        print_error(f"{first_line(exc)}; {hint(exc)}")
+        technical = any(flag in args[:end] for flag in ("--verbose", "-v", "--json"))
+        print_error(f"{first_line(exc, technical)}; {hint(exc)}")
         sys.exit(1)
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from prefect_nemo.credentials import CLOUD_URL, NemoCredentials
+if TYPE_CHECKING:
+    from prefect_nemo.credentials import NemoCredentials
 
 __all__ = [
     "DEBUG",
@@ -26,6 +26,7 @@ __all__ = [
     "debugging",
     "err",
     "out",
+    "prefect_api_configured",
     "prefect_api_label",
     "print_json",
     "resolve_credentials",
@@ -68,12 +69,18 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON on stdout inste
 
 def resolve_credentials(api_url: str | None, block: str | None, client_id: str | None) -> NemoCredentials:
     """Flag > Block field > `NEMO_*` environment variable > default (the Block's defaults read the env)."""
+    import asyncio
+
+    from prefect_nemo.credentials import NemoCredentials
+
     credentials = asyncio.run(NemoCredentials.aload(block)) if block else NemoCredentials()
     updates = {key: value for key, value in (("api_url", api_url), ("client_id", client_id)) if value}
     return credentials.model_copy(update=updates) if updates else credentials
 
 
 def backend_label(credentials: NemoCredentials, url: str) -> str:
+    from prefect_nemo.credentials import CLOUD_URL
+
     if credentials.is_local:
         return f"embedded local backend at {url}"
     if url.rstrip("/") == CLOUD_URL:
@@ -81,12 +88,14 @@ def backend_label(credentials: NemoCredentials, url: str) -> str:
     return f"NemoVideo-compatible backend at {url}"
 
 
-def connect(credentials: NemoCredentials) -> str:
+def connect(credentials: NemoCredentials, url: str | None = None) -> str:
     """Resolve the backend (starting the embedded one if needed) and say which one is in use, on stderr."""
-    if credentials.is_local and err.is_terminal:
+    from prefect_nemo.credentials import CLOUD_URL
+
+    if url is None and credentials.is_local and err.is_terminal:
         with err.status("starting the embedded backend…"):
             url = credentials.resolved_url()
-    else:
+    elif url is None:
         url = credentials.resolved_url()
     line = Text.assemble(("Backend: ", "bold"), backend_label(credentials, url))
     if credentials.is_local:
@@ -95,11 +104,30 @@ def connect(credentials: NemoCredentials) -> str:
     return url
 
 
+def prefect_api_configured() -> bool:
+    """Whether a Prefect API is configured, without importing Prefect (which takes a second or more):
+    PREFECT_API_URL in the environment, else in the active profile of `$PREFECT_HOME/profiles.toml`."""
+    import tomllib
+
+    if "PREFECT_API_URL" in os.environ:
+        return bool(os.environ["PREFECT_API_URL"].strip())
+    home = Path(os.environ.get("PREFECT_HOME", "~/.prefect")).expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH", home / "profiles.toml")).expanduser()
+    try:
+        profiles = tomllib.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    return bool(profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL"))
+
+
 def prefect_api_label() -> str:
     from prefect.settings import PREFECT_API_URL
 
     url = PREFECT_API_URL.value()
-    return f"API at {url}" if url else "a temporary local server, started with each run (PREFECT_API_URL is not set)"
+    if url:
+        return f"API at {url}"
+    return "no API configured (PREFECT_API_URL is not set): convert runs without one, a flow starts a temporary server"
 
 
 def print_json(data: Any) -> None:

@@ -1,19 +1,21 @@
-"""`prefect-nemo convert`: images in, MP4 clips out, through the batch-image-to-video flow."""
+"""`prefect-nemo convert`: images in, MP4 clips out.
+
+Everything that can fail locally is checked before anything slow starts or anything is paid for; the slow start
+(Prefect's import, the embedded backend) runs in a thread while the images are checked; the batch then runs in
+this process, or as a Prefect flow when a Prefect API is configured or `--prefect` is asked.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Sequence
-from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
+from prefect_nemo.cli import checks
 from prefect_nemo.cli.common import (
     ApiUrl,
     AsJson,
@@ -23,20 +25,18 @@ from prefect_nemo.cli.common import (
     debugging,
     err,
     out,
-    prefect_api_label,
+    prefect_api_configured,
     print_json,
-    resolve_credentials,
-    shown,
 )
-from prefect_nemo.cli.errors import print_error
-from prefect_nemo.cli.progress import ClipProgress, quiet_prefect
-from prefect_nemo.media import ACCEPTED_IMAGES
-from prefect_nemo.progress import listen
+from prefect_nemo.cli.errors import UsageError, print_error
+from prefect_nemo.inputs import Input, account
 
 if TYPE_CHECKING:
-    from prefect_nemo.artifacts import BatchItem
+    from prefect_nemo.batch import BatchItem
+    from prefect_nemo.cli.run import Options, Startup
+    from prefect_nemo.credentials import NemoCredentials
 
-__all__ = ["Aspect", "Quality", "convert", "expand_images"]
+__all__ = ["Aspect", "Quality", "convert"]
 
 
 class Aspect(StrEnum):
@@ -52,48 +52,6 @@ class Quality(StrEnum):
     low = "low"
 
 
-def expand_images(paths: Sequence[Path]) -> list[str]:
-    """Files as given; folders become their images (sorted). Missing files stay, to fail with their name."""
-    images: list[str] = []
-    for path in paths:
-        if path.is_dir():
-            images.extend(str(p) for p in sorted(path.iterdir()) if p.suffix.lower() in ACCEPTED_IMAGES)
-        else:
-            images.append(str(path))
-    return images
-
-
-def _results_table(items: Sequence[BatchItem]) -> Table:
-    table = Table(title=None, header_style="bold", expand=False)
-    table.add_column("Image", overflow="fold")
-    table.add_column("Status")
-    table.add_column("Clip", overflow="fold")
-    table.add_column("Length", justify="right")
-    table.add_column("Size", justify="right")
-    table.add_column("Time", justify="right")
-    styles = {"ok": "green", "cached": "cyan", "skipped": "yellow", "failed": "red"}
-    for item in items:
-        result = item.result
-        if result is None:
-            table.add_row(Path(item.image).name, Text(item.status, styles.get(item.status, "")), "", "", "", "")
-            continue
-        seconds = result.render_seconds
-        table.add_row(
-            Path(item.image).name,
-            Text(item.status, styles.get(item.status, "")),
-            shown(result.path),
-            f"{result.duration:.2f} s",
-            f"{result.resolution}, {result.size_bytes / 1e6:.2f} MB",
-            f"{seconds:.1f} s" if seconds is not None and not result.cached else "",
-        )
-    return table
-
-
-def _error_line(image: str, error: str | None) -> str:
-    reason = error or "unknown error"
-    return reason if reason.startswith(image) else f"{Path(image).name}: {reason}"
-
-
 def convert(
     ctx: typer.Context,
     images: Annotated[list[Path], typer.Argument(help="Image files, or folders of images.", show_default=False)],
@@ -101,7 +59,7 @@ def convert(
         str, typer.Option("--prompt", "-p", help="What to make of each image.")
     ] = "5-second slow push-in",
     duration: Annotated[
-        float | None, typer.Option(min=0.5, max=60, help="Clip length in seconds.", show_default=False)
+        float | None, typer.Option(min=1, max=60, help="Clip length in seconds.", show_default=False)
     ] = None,
     aspect: Annotated[Aspect | None, typer.Option(help="Aspect ratio of the clip.", show_default=False)] = None,
     quality: Annotated[Quality, typer.Option(help="Export quality.")] = Quality.high,
@@ -118,57 +76,146 @@ def convert(
     timeout: Annotated[
         float | None, typer.Option(help="Seconds per clip (default NEMO_TIMEOUT, 900).", show_default=False)
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")] = False,
+    use_prefect: Annotated[
+        bool, typer.Option("--prefect", help="Run as the batch-image-to-video Prefect flow (the default with an API).")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every clip's log lines.")] = False,
     as_json: AsJson = False,
     api_url: ApiUrl = None,
     block: BlockName = None,
     client_id: ClientId = None,
 ) -> None:
-    """Convert images into MP4 clips (runs the batch-image-to-video flow).
+    """Convert images into MP4 clips.
 
-    Exit code 0 when every clip was made or found in the cache, 1 when any failed or was skipped.
+    Runs in this process; with a Prefect API configured (PREFECT_API_URL) or --prefect, as the
+    batch-image-to-video flow. Exit code 0 when every clip was made or found in the cache, 1 when any input
+    failed or was skipped, 2 for a bad command line, 130 when interrupted.
     """
-    from prefect_nemo.flows import batch_image_to_video
+    checks.check_prompt(prompt)
+    checks.check_api_url(api_url)
+    inputs = account(images)
+    named = [i for i in inputs if i.usable]
+    if not named:
+        _nothing_to_convert(inputs)
+    out_dir = checks.check_out_dir(out_dir or checks.default_out_dir())  # creates it: only for a sound command
+    checks.check_disk(out_dir, len(named), duration)
+    from prefect_nemo.cli.progress import quiet_prefect
+    from prefect_nemo.cli.report import results_table, rows
+    from prefect_nemo.cli.run import Options, Startup
 
-    files = expand_images(images)
-    if not files:
-        raise typer.BadParameter("no images found (accepted: " + ", ".join(ACCEPTED_IMAGES) + ")", param_hint="IMAGES")
-    credentials = resolve_credentials(api_url, block, client_id)
-    connect(credentials)
-    err.print(Text.assemble(("Prefect: ", "bold"), prefect_api_label()), soft_wrap=True)
-    started = time.monotonic()
+    options = Options(
+        prompt=prompt,
+        out_dir=out_dir,
+        duration=duration,
+        aspect=aspect.value if aspect else None,
+        quality=quality.value,
+        concurrency=concurrency,
+        max_credits=max_credits,
+        share_session=share_session,
+        refresh=refresh,
+        timeout=timeout,
+    )
+    startup = Startup(options, api_url, block, client_id)
+    startup.start()
+    _check_contents(inputs)
+    usable = [i.path for i in inputs if i.usable]
+    if not usable:
+        _nothing_to_convert(inputs)
+    credentials, url = _started(startup)
+    connect(credentials, url)
+    flow = use_prefect or prefect_api_configured()
+    err.print(Text.assemble(("Prefect: ", "bold"), _prefect_label(flow, use_prefect)), soft_wrap=True)
     quiet_prefect(err, verbose, debugging(ctx))
-    with ClipProgress(err, files) as progress, listen(progress):
-        items = asyncio.run(
-            batch_image_to_video(
-                files,
-                prompt,
-                max_concurrency=concurrency,
-                duration=duration,
-                aspect=aspect.value if aspect else None,
-                quality=quality.value,
-                out_dir=out_dir,
-                credentials=credentials,
-                max_credits=max_credits,
-                share_session=share_session,
-                refresh=refresh,
-                timeout=timeout,
-            )
-        )
+    started = time.monotonic()
+    items = _run(usable, options, credentials, flow)
+    table_rows = rows(inputs, items)
     if as_json:
-        rows = [
-            {**asdict(item), "result": item.result.model_dump(mode="json") if item.result else None} for item in items
-        ]
-        print_json(rows)
+        print_json([row.json() for row in table_rows])
     else:
-        out.print(_results_table(items))
-    counts = {s: sum(1 for i in items if i.status == s) for s in ("ok", "cached", "skipped", "failed")}
+        out.print(results_table(table_rows))
+    statuses = [row.status for row in table_rows]
+    counts = {s: statuses.count(s) for s in ("ok", "cached", "skipped", "failed", "ignored")}
     tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    clips = f"{len(items)} clip" + ("" if len(items) == 1 else "s")
-    err.print(f"{clips} in {time.monotonic() - started:.1f} s: {tally}", soft_wrap=True, markup=False)
-    for item in items:
-        for warning in item.result.warnings if item.result else []:
-            err.print(Text.assemble(("warning: ", "yellow"), warning), soft_wrap=True)
-        if item.status in ("failed", "skipped"):
-            print_error(_error_line(item.image, item.error))
+    noun = "input" if len(table_rows) == 1 else "inputs"
+    err.print(f"{len(table_rows)} {noun} in {time.monotonic() - started:.1f} s: {tally}", soft_wrap=True, markup=False)
     raise typer.Exit(1 if counts["failed"] or counts["skipped"] else 0)
+
+
+def _run(usable: list[Path], options: Options, credentials: NemoCredentials, flow: bool) -> list[BatchItem]:
+    """Make the clips with a progress display; after Ctrl-C, say where each clip got to and exit 130."""
+    import asyncio
+
+    from prefect_nemo.cli.progress import ClipProgress
+    from prefect_nemo.cli.report import clip_line, interrupted_message, pending_renders
+    from prefect_nemo.cli.run import run_batch_direct, run_batch_flow
+    from prefect_nemo.progress import listen
+
+    started, started_at = time.monotonic(), time.time()
+    finished: list[BatchItem] = []
+    progress = ClipProgress(err, [str(p) for p in usable], lines_from_items=not flow)
+
+    async def on_item(item: BatchItem) -> None:
+        finished.append(item)
+        progress.item_done(clip_line(item, len(finished), progress.total, progress.live))
+
+    try:
+        with progress, listen(progress):
+            if flow:
+                return run_batch_flow(usable, options, credentials)
+            return asyncio.run(run_batch_direct(usable, options, credentials, on_item))
+    except KeyboardInterrupt:
+        from prefect_nemo.settings import NemoSettings
+
+        renders = pending_renders(NemoSettings().ledger_path, started_at)
+        interrupted_message(err, finished, dict(progress.stages), renders, time.monotonic() - started)
+        raise typer.Exit(130) from None
+
+
+def _started(startup: Startup) -> tuple[NemoCredentials, str]:
+    """Wait for the slow start; an instruction it refused is a bad command line like the others."""
+    from prefect_nemo.errors import NemoInputError
+
+    try:
+        if startup.is_alive() and err.is_terminal:
+            with err.status("starting the embedded backend…"):
+                return startup.result()
+        return startup.result()
+    except NemoInputError as exc:
+        raise UsageError("-p" if exc.input == "instruction" else f"--{exc.input}", exc.reason) from None
+
+
+def _check_contents(inputs: list[Input]) -> None:
+    """Pre-flight each usable image now, while the backend starts: a damaged or hostile file is named before
+    any clip is paid for (the pipeline checks it again, as any caller of `make_clip` gets)."""
+    from prefect_nemo.errors import NemoInputError
+    from prefect_nemo.media import preflight
+    from prefect_nemo.settings import NemoSettings
+
+    work_dir = NemoSettings().cache_dir / "prepared"
+    for entry in inputs:
+        if entry.usable:
+            try:
+                preflight(entry.path, work_dir)
+            except NemoInputError as exc:
+                entry.reason = exc.reason
+
+
+def _nothing_to_convert(inputs: list[Input]) -> None:
+    """No input is usable: name each one and its reason, start nothing."""
+    if len(inputs) == 1:
+        print_error(f"{inputs[0].shown}: {inputs[0].reason}")
+    else:
+        for entry in inputs:
+            err.print(Text.assemble(("not used: ", "yellow"), f"{entry.shown}: {entry.reason}"), soft_wrap=True)
+        print_error(f"no usable images among the {len(inputs)} inputs named; nothing was converted")
+    raise typer.Exit(2)  # a bad command line, as Click's own usage errors
+
+
+def _prefect_label(flow: bool, asked: bool) -> str:
+    if not flow:
+        return "not used: clips are made in this process (set PREFECT_API_URL or pass --prefect to run a flow)"
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    where = f"API at {url}" if url else "a temporary local server (PREFECT_API_URL is not set)"
+    return "the batch-image-to-video flow" + (" (--prefect)" if asked else "") + f", {where}"

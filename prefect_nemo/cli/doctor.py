@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import platform
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import httpx
 import typer
 from rich.text import Text
 
@@ -24,10 +23,10 @@ from prefect_nemo.cli.common import (
     resolve_credentials,
 )
 from prefect_nemo.cli.errors import first_line, hint, print_error
-from prefect_nemo.credentials import NemoCredentials
-from prefect_nemo.errors import NemoError
-from prefect_nemo.models import Credits
-from prefect_nemo.settings import NemoSettings
+
+if TYPE_CHECKING:
+    from prefect_nemo.credentials import NemoCredentials
+    from prefect_nemo.models import Credits
 
 __all__ = ["Check", "doctor"]
 
@@ -56,6 +55,7 @@ def _check_codecs() -> Check:
 
 
 def _check_prefect() -> Check:
+    import httpx
     import prefect
     from prefect.settings import PREFECT_API_URL
 
@@ -74,21 +74,29 @@ def _check_prefect() -> Check:
     return Check("Prefect API", ok, detail)
 
 
-def _check_backend(credentials: NemoCredentials) -> list[Check]:
+def _check_backend(credentials: NemoCredentials, technical: bool = False) -> list[Check]:
+    import asyncio
+
+    import httpx
+
+    from prefect_nemo.errors import NemoError
+
     try:
         url = credentials.resolved_url()
     except Exception as exc:
         return [Check("Backend", False, f"{first_line(exc)}; see prefect-nemo local-server --help")]
-    checks = []
     try:
         health = "/local/health" if credentials.is_local else "/"
         response = httpx.get(url + health, timeout=10)
-        checks.append(
-            Check("Backend", True, f"{backend_label(credentials, url)} (answered HTTP {response.status_code})")
-        )
     except httpx.HTTPError as exc:
         detail = f"{backend_label(credentials, url)} is not reachable ({type(exc).__name__}); check the URL and network"
         return [Check("Backend", False, detail)]
+    if not response.is_success:
+        # Something answers at that address, but not a NemoVideo backend (a 404 from another web server).
+        reason = f"answered HTTP {response.status_code} {response.reason_phrase}".rstrip()
+        detail = f"{backend_label(credentials, url)} {reason} to {health}; check the URL (--api-url, NEMO_API_URL)"
+        return [Check("Backend", False, detail)]
+    checks = [Check("Backend", True, f"{backend_label(credentials, url)} (answered HTTP {response.status_code})")]
 
     async def fetch() -> Credits:
         async with credentials.get_client() as client:
@@ -99,7 +107,7 @@ def _check_backend(credentials: NemoCredentials) -> list[Check]:
         balance = asyncio.run(fetch())
         checks.append(Check("Credits", True, f"{balance.available:,} available ({token})"))
     except NemoError as exc:
-        checks.append(Check("Credits", False, f"{exc} ({token}); {hint(exc)}"))
+        checks.append(Check("Credits", False, f"{first_line(exc, technical)} ({token}); {hint(exc)}"))
     return checks
 
 
@@ -118,6 +126,8 @@ def _check_client_id(credentials: NemoCredentials, flag: str | None) -> Check:
 
 
 def _check_folders() -> Check:
+    from prefect_nemo.settings import NemoSettings
+
     settings = NemoSettings()
     try:
         settings.output_dir.mkdir(parents=True, exist_ok=True)
@@ -140,7 +150,7 @@ def doctor(
         Check("prefect-nemo", True, f"{__version__} on Python {platform.python_version()}"),
         _check_codecs(),
         _check_prefect(),
-        *_check_backend(credentials),
+        *_check_backend(credentials, technical=as_json),
         _check_client_id(credentials, client_id),
         _check_folders(),
     ]

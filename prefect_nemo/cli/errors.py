@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import httpx
 from rich.text import Text
 
 from prefect_nemo import errors
 from prefect_nemo.cli.common import err
 
-__all__ = ["first_line", "hint", "print_error"]
+__all__ = ["UsageError", "first_line", "hint", "print_error"]
+
+
+class UsageError(Exception):
+    """A bad command line, reported as one `error:` line with exit code 2, before anything slow starts."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}")
+
 
 _HINTS: list[tuple[type[BaseException], str]] = [
     (errors.NemoAuthError, "the token is invalid or expired: set a valid NEMO_TOKEN, or unset it for an anonymous one"),
@@ -36,7 +43,7 @@ def hint(exc: BaseException) -> str:
         if isinstance(exc, cls):
             return text
     message = str(exc)
-    if "Failed to reach API" in message or isinstance(exc, httpx.ConnectError):
+    if "Failed to reach API" in message or type(exc).__name__ == "ConnectError":
         return "is the Prefect server running? Start it (prefect server start) or unset PREFECT_API_URL"
     if "Address already in use" in message:
         return "another process uses that port: choose another --port (0 = any free one)"
@@ -45,8 +52,14 @@ def hint(exc: BaseException) -> str:
     return "run again with --debug for the traceback"
 
 
-def first_line(exc: BaseException) -> str:
-    """The reason alone: our errors already read as sentences, others are prefixed with their class."""
+def first_line(exc: BaseException, technical: bool = False) -> str:
+    """The reason alone: our errors already read as sentences, others are prefixed with their class.
+
+    An API error's path and codes help a bug report, not a person: they are kept only when `technical`
+    (`--verbose`, `--json`, `--debug`).
+    """
+    if isinstance(exc, errors.NemoAPIError) and not technical:
+        return exc.message.strip().splitlines()[0].rstrip(":") if exc.message.strip() else type(exc).__name__
     text = str(exc).strip()
     first = text.splitlines()[0].rstrip(":") if text else ""
     if isinstance(exc, errors.NemoError):

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Column
 from rich.text import Text
 
+from prefect_nemo.inputs import display_path
 from prefect_nemo.progress import Stage
 
 __all__ = ["ClipProgress", "quiet_prefect"]
@@ -35,8 +36,12 @@ class ClipProgress:
     no bars: each finished clip prints one line, which reads well in CI logs.
     """
 
-    def __init__(self, console: Console, images: Sequence[str]) -> None:
+    def __init__(self, console: Console, images: Sequence[str], *, lines_from_items: bool = False) -> None:
         self.console = console
+        self.lines_from_items = lines_from_items
+        """The caller prints each finished clip's line (it knows its outcome); the bars only report stages."""
+        self.stages: dict[str, str] = {}
+        """Each clip in flight and its stage, for the message after Ctrl-C."""
         self.total = len(dict.fromkeys(images))
         self.finished = 0
         self.live = console.is_terminal
@@ -65,11 +70,17 @@ class ClipProgress:
             self.progress.stop()
 
     def __call__(self, image: str, stage: Stage, fraction: float) -> None:
-        name = Path(image).name
+        name = display_path(Path(image).name)
         with self._lock:
             if stage in _FINAL:
+                self.stages.pop(image, None)
+                if self.lines_from_items:
+                    if image in self.bars:
+                        self.progress.update(self.bars.pop(image), visible=False)
+                    return
                 self._finish(image, name, stage)
                 return
+            self.stages[image] = stage
             low, high = _STAGE_SPAN.get(stage, (0.0, 0.0))
             label = f"{stage} {fraction:.0%}" if stage in ("render", "download") else stage
             completed = 100 * (low + (high - low) * max(0.0, min(1.0, fraction)))
@@ -77,6 +88,13 @@ class ClipProgress:
                 self.bars[image] = self.progress.add_task("", total=100, name=name, stage=label)
                 self.progress.update(self.overall, name="[bold]all clips", stage=self._count())
             self.progress.update(self.bars[image], completed=completed, stage=label)
+
+    def item_done(self, line: Text) -> None:
+        """A clip finished (in `lines_from_items` mode): count it and print its line above the bars."""
+        with self._lock:
+            self.finished += 1
+            self.progress.update(self.overall, completed=self.finished, stage=self._count())
+            self.console.print(line, soft_wrap=True)
 
     def _finish(self, image: str, name: str, stage: str) -> None:
         if image in self.bars:
@@ -101,15 +119,20 @@ class _ConsoleLogHandler(logging.Handler):
         self.console = console
         self.verbose = verbose
         self.debug = debug
+        self._said: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
-        run_logger = record.name.startswith(("prefect.flow_runs", "prefect.task_runs"))
+        run_logger = record.name.startswith(("prefect.flow_runs", "prefect.task_runs", "prefect_nemo.run"))
         if run_logger and record.levelno >= logging.ERROR and not self.verbose and not self.debug:
             return
         try:
             message = record.getMessage()
             if not self.debug:
                 message = message.splitlines()[0] if message else message
+            if record.levelno == logging.WARNING:
+                if message in self._said:  # the same warning from a task and its flow: say it once
+                    return
+                self._said.add(message)
             style = {logging.WARNING: "yellow", logging.ERROR: "red", logging.CRITICAL: "red"}.get(record.levelno)
             self.console.print(
                 Text.assemble((f"{record.levelname.lower()}: ", style or "dim"), message), soft_wrap=True

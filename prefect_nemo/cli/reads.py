@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from prefect_nemo.cli.common import (
@@ -22,8 +20,9 @@ from prefect_nemo.cli.common import (
     resolve_credentials,
     shown,
 )
-from prefect_nemo.models import Credits, SessionState
-from prefect_nemo.settings import NemoSettings
+
+if TYPE_CHECKING:
+    from prefect_nemo.models import Credits, SessionState
 
 __all__ = ["credits", "sessions", "state"]
 
@@ -32,6 +31,8 @@ def credits(
     as_json: AsJson = False, api_url: ApiUrl = None, block: BlockName = None, client_id: ClientId = None
 ) -> None:
     """Show the credit balance of the token in use."""
+    import asyncio
+
     credentials = resolve_credentials(api_url, block, client_id)
     url = connect(credentials)
 
@@ -55,6 +56,8 @@ def state(
     client_id: ClientId = None,
 ) -> None:
     """Show a session's timeline: its tracks and segments."""
+    import asyncio
+
     credentials = resolve_credentials(api_url, block, client_id)
     connect(credentials)
 
@@ -75,6 +78,11 @@ def state(
         size = f"{meta.get('width')}x{meta.get('height')}" if meta.get("width") else "size unknown"
         fps = f", {meta['fps']} fps" if meta.get("fps") else ""
         out.print(f"Canvas: {size}{fps}", markup=False)
+    if did := meta.get("did"):
+        out.print(f"Did: {did}", soft_wrap=True, markup=False)
+    notes = meta.get("notes") or []
+    for note in [notes] if isinstance(notes, str) else notes:
+        out.print(Text.assemble(("⚠ ", "yellow"), str(note)), soft_wrap=True)
     if not current.is_ready:
         out.print("Not ready for export: send an instruction first (prefect-nemo convert).", markup=False)
 
@@ -85,6 +93,7 @@ def sessions(
 ) -> None:
     """List recent clips and their sessions, newest first, from the local clip ledger (--json adds render ids)."""
     from prefect_nemo.ledger import Ledger
+    from prefect_nemo.settings import NemoSettings
 
     path = NemoSettings().ledger_path
     results = Ledger(path).results(limit) if path.exists() else []
@@ -95,6 +104,8 @@ def sessions(
     if not results:
         out.print("No clips yet: make one with `prefect-nemo convert IMAGE`.", markup=False)
         return
+    from rich.table import Table
+
     table = Table(header_style="bold")
     for name in ("Image", "Session", "Clip"):
         table.add_column(name, overflow="fold")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from enum import StrEnum
@@ -10,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from prefect_nemo.cli.common import err, out
 
@@ -71,6 +69,10 @@ def local_server(
 
     Flows and commands with api_url "local" and the same data folder find this server and use it.
     """
+    import asyncio
+
+    from rich.table import Table
+
     from prefect_nemo.local.__main__ import run
     from prefect_nemo.local.emulator.faults import FAULTS, Faults
     from prefect_nemo.local.settings import LocalSettings
@@ -112,6 +114,8 @@ def local_server(
 
 def _quiet_cancellation(record: logging.LogRecord) -> bool:
     """Ctrl+C cancels the server; uvicorn reports the cancelled lifespan as an error with a traceback."""
+    import asyncio
+
     if record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
         return False
     message = record.getMessage().rstrip()

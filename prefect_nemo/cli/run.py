@@ -1,0 +1,146 @@
+"""How `convert` runs a batch: the slow start (imports, credentials, the embedded backend) in a thread while the
+images are checked, then the batch core in this process, or the `batch_image_to_video` flow when a Prefect API
+is configured or `--prefect` is asked (a flow without an API would wait seconds for Prefect's temporary server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from prefect_nemo.cli.common import resolve_credentials
+
+if TYPE_CHECKING:
+    from prefect_nemo.batch import BatchItem
+    from prefect_nemo.credentials import NemoCredentials
+
+__all__ = ["RUN_LOGGER", "Options", "Startup", "run_batch_direct", "run_batch_flow"]
+
+RUN_LOGGER = "prefect_nemo.run"
+"""The logger clips report to when no Prefect run is active (the console handler treats it as a run logger)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked of every clip."""
+
+    prompt: str
+    out_dir: Path
+    duration: float | None = None
+    aspect: str | None = None
+    quality: str = "high"
+    concurrency: int = 4
+    max_credits: int | None = None
+    share_session: bool = False
+    refresh: bool = False
+    timeout: float | None = None
+
+
+class Startup(threading.Thread):
+    """Everything slow that does not depend on the images, started while they are checked: import the pipeline
+    (and with it Prefect), check the instruction, resolve the credentials, start or find the backend.
+
+    The instruction and credentials are checked before the backend starts, so a bad one starts nothing.
+    """
+
+    def __init__(self, options: Options, api_url: str | None, block: str | None, client_id: str | None) -> None:
+        super().__init__(name="prefect-nemo-startup", daemon=True)
+        self.options, self.api_url, self.block, self.client_id = options, api_url, block, client_id
+        self.credentials: NemoCredentials | None = None
+        self.url = ""
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            from prefect_nemo.models import ClipSpec
+            from prefect_nemo.pipeline import check_spec
+
+            o = self.options
+            check_spec(ClipSpec(prompt=o.prompt, duration=o.duration, aspect=o.aspect, quality=o.quality))
+            self.credentials = resolve_credentials(self.api_url, self.block, self.client_id)
+            self.url = self.credentials.resolved_url()
+        except BaseException as exc:  # handed to the main thread, which reports it as any other error
+            self.error = exc
+
+    def result(self) -> tuple[NemoCredentials, str]:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        assert self.credentials is not None
+        return self.credentials, self.url
+
+
+async def run_batch_direct(
+    images: Sequence[Path],
+    options: Options,
+    credentials: NemoCredentials,
+    on_item: Callable[[BatchItem], Awaitable[None]],
+) -> list[BatchItem]:
+    """The batch core in this event loop: no Prefect run, API or server."""
+    from prefect_nemo.batch import CREDITS_PER_CLIP, build_jobs, run_batch
+    from prefect_nemo.pipeline import make_clip
+
+    logger = logging.getLogger(RUN_LOGGER)
+    budget = None
+    session_id = None
+    async with credentials.get_client() as client:
+        if options.max_credits is not None:
+            available = (await client.credits()).available
+            budget = min(options.max_credits, available) // CREDITS_PER_CLIP
+            if budget < len(images):
+                logger.warning(
+                    "the credit budget allows %d of %d clips (--max-credits %d, %d available)",
+                    budget,
+                    len(images),
+                    options.max_credits,
+                    available,
+                )
+        if options.share_session:
+            session_id = (await client.create_session()).session_id
+    jobs = build_jobs(
+        images,
+        options.prompt,
+        credentials=credentials,
+        out_dir=options.out_dir,
+        duration=options.duration,
+        aspect=options.aspect,
+        quality=options.quality,
+        refresh=options.refresh,
+        timeout=options.timeout,
+        session_id=session_id,
+    )
+    return await run_batch(
+        jobs,
+        lambda job: make_clip(job, logger=logger),
+        concurrency=1 if options.share_session else options.concurrency,
+        budget=budget,
+        on_item=on_item,
+        logger=logger,
+    )
+
+
+def run_batch_flow(images: Sequence[Path], options: Options, credentials: NemoCredentials) -> list[BatchItem]:
+    """The same batch as a Prefect flow run: logs, artifacts and states in the Prefect UI."""
+    from prefect_nemo.flows import batch_image_to_video
+
+    return asyncio.run(
+        batch_image_to_video(
+            [str(p) for p in images],
+            options.prompt,
+            max_concurrency=options.concurrency,
+            duration=options.duration,
+            aspect=options.aspect,
+            quality=options.quality,
+            out_dir=options.out_dir,
+            credentials=credentials,
+            max_credits=options.max_credits,
+            share_session=options.share_session,
+            refresh=options.refresh,
+            timeout=options.timeout,
+        )
+    )
