@@ -426,12 +426,19 @@ class TestDoctorAndCache:
         prepared.mkdir(parents=True, exist_ok=True)
         old = write_image(prepared / "0123456789abcdef.png", (64, 48))
         os.utime(old, (time.time() - 40 * 86400, time.time() - 40 * 86400))
+        from prefect_nemo.local.settings import LocalSettings
+
+        renders = LocalSettings().data_dir / "renders"
+        renders.mkdir(parents=True, exist_ok=True)
+        stale = renders / "render_stale.mp4"
+        stale.write_bytes(b"x" * 1000)
+        os.utime(stale, (time.time() - 40 * 86400, time.time() - 40 * 86400))
         code, stdout, stderr = cli(capsys, "cache", "prune", "--json")
         parts = {p["what"]: p for p in json.loads(stdout)["parts"]}
         assert code == 0 and parts["prepared images"]["items"] >= 1 and old.exists()
-        assert parts["embedded backend data"]["bytes"] is None  # not measured, not guessed
+        assert parts["embedded backend data"]["bytes"] >= 1000 and stale.exists()
         code, _, stderr = cli(capsys, "cache", "prune", "--yes")
-        assert code == 0 and not old.exists() and stderr.startswith("Freed ")
+        assert code == 0 and not old.exists() and not stale.exists() and stderr.startswith("Freed ")
 
 
 class TestLocalServer:

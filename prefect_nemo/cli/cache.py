@@ -1,8 +1,10 @@
 """`prefect-nemo cache prune`: bound what prefect-nemo keeps on disk. A dry run unless `--yes`.
 
-What goes: prepared images (PNG copies made for upload, rebuilt from the source when needed), and clip records
+What goes: prepared images (PNG copies made for upload, rebuilt from the source when needed), clip records
 that can no longer save anything (the clip's file is gone, or the clip never finished) and were last touched
-before `--older-than`. A record whose clip is still there is kept: it is what makes a re-run free.
+before `--older-than`, and what the embedded backend's data folder has not used for that long (uploads,
+previews, its copies of delivered clips: `local.emulator.retention`). A record whose clip is still there is
+kept: it is what makes a re-run free.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +21,7 @@ import typer
 
 from prefect_nemo.cli.common import AsJson, err, out, print_json
 
-__all__ = ["BACKEND_PRUNE", "Freed", "cache_app", "ledger_rows", "prune"]
+__all__ = ["Freed", "cache_app", "ledger_rows", "prune"]
 
 cache_app = typer.Typer(help="Look after what prefect-nemo keeps on disk.", no_args_is_help=True)
 
@@ -40,12 +41,6 @@ class Freed:
     note: str = ""
     paths: list[Path] = field(default_factory=list, repr=False)
     keys: list[str] = field(default_factory=list, repr=False)
-
-
-BACKEND_PRUNE: Callable[[float, bool], Freed] | None = None
-"""Hook for the embedded backend's data folder: `(older_than_seconds, apply) -> Freed`. The backend owns its
-store and its pruning (renders, uploads, intermediates); until that function is set here, `prune` says so
-instead of guessing at the backend's files."""
 
 
 def ledger_rows(ledger_path: Path) -> list[tuple[str, dict[str, object], float]]:
@@ -101,14 +96,18 @@ def prune(older_than: float, apply: bool) -> list[Freed]:
             ledger = Ledger(settings.ledger_path)
             for key in parts[1].keys:
                 ledger.forget(key)
-    if BACKEND_PRUNE is not None:
-        parts.append(BACKEND_PRUNE(older_than, apply))
-    else:
-        from prefect_nemo.local.settings import LocalSettings
-
-        where = str(LocalSettings().data_dir)
-        parts.append(Freed("embedded backend data", where, None, None, "not pruned by this version of prefect-nemo"))
+    parts.append(_backend(older_than, apply))
     return parts
+
+
+def _backend(older_than: float, apply: bool) -> Freed:
+    """The embedded backend's data folder: files only, so it works whether or not its server runs."""
+    from prefect_nemo.local.emulator.retention import prune as prune_backend
+    from prefect_nemo.local.settings import LocalSettings
+
+    data_dir = LocalSettings().data_dir
+    report = prune_backend(data_dir, older_than, dry_run=not apply)
+    return Freed("embedded backend data", str(data_dir), len(report.files), report.bytes, "uploads, previews, clips")
 
 
 def _seconds(text: str) -> float:
