@@ -85,6 +85,7 @@ class ParallaxCamera:
         self._near = _lookup_nearness(depth.near, reach * self._depth_scale)
         self.pivot = depth.subject_near() if move.mode != "push_3d" else 0.0
         self.reach = min(reach, self._gradient_cap())
+        self._log_gain = math.log1p(self.reach / (math.hypot(cover_w, cover_w * h / w) / 2))
         margin = math.ceil(reach) + 2
         zoom = move.zoom if move.mode == "push_3d" else (1.0, 1.0)
         motion = Motion(type="push_in", ease=move.ease, zoom=zoom, focus=move.focus, travel=0.6)
@@ -111,17 +112,19 @@ class ParallaxCamera:
         k = self._depth_scale
         near = cv2.remap(self._near, (bx + 0.5) * k - 0.5, (by + 0.5) * k - 0.5, cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-        s = float(self._amount[min(max(i, 0), self.n - 1)]) * self.reach
         if self.move.mode == "parallax":
-            shift = s * (near - self.pivot)
+            shift = float(self._amount[min(max(i, 0), self.n - 1)]) * self.reach * (near - self.pivot)
             return np.dstack([bx + shift * float(self._dir[0]), by + shift * float(self._dir[1])])
         w, h = self.out
-        cx = a[0, 0] * (w - 1) / 2 + a[0, 1] * (h - 1) / 2 + a[0, 2]  # the view's centre and half-diagonal
+        cx = a[0, 0] * (w - 1) / 2 + a[0, 1] * (h - 1) / 2 + a[0, 2]  # the view's centre
         cy = a[1, 0] * (w - 1) / 2 + a[1, 1] * (h - 1) / 2 + a[1, 2]
-        radius = math.hypot(w, h) / 2 * math.hypot(float(a[0, 0]), float(a[1, 0]))
-        gain = (self.pivot - near) if self.move.mode == "dolly_zoom" else -near
-        gain = gain * (s / radius)
-        return np.dstack([bx + gain * (bx - cx), by + gain * (by - cy)])
+        # Radial modes scale each depth about the view's centre by a factor whose log is linear in the move,
+        # so a constant-speed move keeps every layer's zoom step constant; the factor's largest change,
+        # measured on the widest view, is the reach.
+        amount = float(self._amount[min(max(i, 0), self.n - 1)])
+        spread = (self.pivot - near) if self.move.mode == "dolly_zoom" else -near
+        factor = np.exp(spread * (amount * self._log_gain))
+        return np.dstack([cx + (bx - cx) * factor, cy + (by - cy) * factor])
 
     def maps(self, i: int) -> tuple[F32, F32]:
         """Full luma and chroma maps (float source positions, chroma centre-sited at half resolution)."""
@@ -148,7 +151,7 @@ class ParallaxCamera:
         """The largest reach whose displacement field keeps the map's derivative above ``_MIN_STRETCH``."""
         gy, gx = np.gradient(self._near)
         steepest = float(np.sqrt(gx * gx + gy * gy).max()) * self._depth_scale  # nearness per source pixel
-        return (1.0 - _MIN_STRETCH) / max(steepest, 1e-9)
+        return (1.0 - _MIN_STRETCH) / max(steepest, 1e-9) / 1.1  # 1.1: the radial modes' exponential
 
 
 def _upsample(grid: F32, top: int, rows: int, width: int, sub: int) -> F32:
