@@ -105,7 +105,7 @@ class SubjectPop:
         self._anchor = np.array([ox + lw / 2, oy + lh * 0.95])  # the subject grows from where it stands
         t = np.linspace(0.0, 1.0, self.n) if self.n > 1 else np.zeros(1)
         e = ease(motion.ease, t)
-        self._grow = 1.0 + lift * e
+        self._grow = (1.0 + lift) ** e  # log-linear: a constant-speed move grows the subject at a constant rate
         self._drift = np.outer(e, drift) * out_size[0]
 
     def subject_matrix(self, i: int) -> F64:

@@ -37,6 +37,7 @@ Planes = tuple[U8, U8, U8]
 MODES = ("parallax", "dolly_zoom", "push_3d")
 _GRID = 8  # map planning grid step, output pixels (nearness is far smoother than that)
 _BAND = 64  # luma rows per remap band
+_ITERATIONS = 4  # fixed-point steps finding the point that lands on each pixel (error <= 0.5**4 of the first)
 _NO_MAP = np.empty((0, 0), np.float32)  # remap's second map, unused with a two-channel float first map
 _MIN_STRETCH = 0.5  # smallest allowed derivative of the map: below it the background visibly smears
 
@@ -101,30 +102,44 @@ class ParallaxCamera:
         self._gx = (_GRID * np.arange(nx) - (_GRID / 2 + 0.5)).astype(np.float32)
         self._gy = (_GRID * np.arange(ny) - (_GRID / 2 + 0.5)).astype(np.float32)
 
+    def nearness(self, luma_map: F32) -> F32:
+        """The nearness the camera displaces by (grown and blurred), at the given source luma positions."""
+        k = self._depth_scale
+        return np.asarray(cv2.remap(self._near, (luma_map[..., 0] + 0.5) * k - 0.5, (luma_map[..., 1] + 0.5) * k - 0.5,
+                                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), np.float32)  # fmt: skip
+
     def grid_map(self, i: int) -> F32:
         """Source luma positions (ny, nx, 2) for the planning grid of frame ``i``: its points sit at output
-        luma coordinates ``8k - 4.5``, reaching past the frame so the upsampling never extrapolates."""
-        luma, _ = self._path.matrices(min(max(i, 0), self.n - 1))
+        luma coordinates ``8k - 4.5``, reaching past the frame so the upsampling never extrapolates.
+
+        A point of the picture moves by its own nearness: the sample for a pixel is the point x with
+        ``x = camera(pixel) + displacement(nearness(x))``, found by fixed-point iteration (it converges
+        because the displacement's derivative is capped at 0.5), so a depth layer moves rigidly.
+        """
+        j = min(max(i, 0), self.n - 1)
+        luma, _ = self._path.matrices(j)
         a = luma.astype(np.float32)
         a[:, 2] += self._margin
         bx = a[0, 0] * self._gx[None, :] + a[0, 1] * self._gy[:, None] + a[0, 2]
         by = a[1, 0] * self._gx[None, :] + a[1, 1] * self._gy[:, None] + a[1, 2]
-        k = self._depth_scale
-        near = cv2.remap(self._near, (bx + 0.5) * k - 0.5, (by + 0.5) * k - 0.5, cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-        if self.move.mode == "parallax":
-            shift = float(self._amount[min(max(i, 0), self.n - 1)]) * self.reach * (near - self.pivot)
-            return np.dstack([bx + shift * float(self._dir[0]), by + shift * float(self._dir[1])])
         w, h = self.out
         cx = a[0, 0] * (w - 1) / 2 + a[0, 1] * (h - 1) / 2 + a[0, 2]  # the view's centre
         cy = a[1, 0] * (w - 1) / 2 + a[1, 1] * (h - 1) / 2 + a[1, 2]
-        # Radial modes scale each depth about the view's centre by a factor whose log is linear in the move,
-        # so a constant-speed move keeps every layer's zoom step constant; the factor's largest change,
-        # measured on the widest view, is the reach.
-        amount = float(self._amount[min(max(i, 0), self.n - 1)])
-        spread = (self.pivot - near) if self.move.mode == "dolly_zoom" else -near
-        factor = np.exp(spread * (amount * self._log_gain))
-        return np.dstack([cx + (bx - cx) * factor, cy + (by - cy) * factor])
+        amount = float(self._amount[j])
+        pos = np.dstack([bx, by])
+        for _ in range(_ITERATIONS):
+            near = self.nearness(pos)
+            if self.move.mode == "parallax":
+                shift = amount * self.reach * (near - self.pivot)
+                pos = np.dstack([bx + shift * float(self._dir[0]), by + shift * float(self._dir[1])])
+                continue
+            # Radial modes scale each depth about the view's centre by a factor whose log is linear in the
+            # move, so a constant-speed move keeps every layer's zoom step constant; the factor's largest
+            # change, measured on the widest view, is the reach.
+            spread = (self.pivot - near) if self.move.mode == "dolly_zoom" else -near
+            factor = np.exp(spread * (amount * self._log_gain))
+            pos = np.dstack([cx + (bx - cx) * factor, cy + (by - cy) * factor])
+        return pos
 
     def maps(self, i: int) -> tuple[F32, F32]:
         """Full luma and chroma maps (float source positions, chroma centre-sited at half resolution)."""
