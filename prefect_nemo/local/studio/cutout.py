@@ -35,6 +35,8 @@ _WORK_SIDE = 640  # alpha and shadow resolution (long side)
 _BLACK = (16.0, 128.0, 128.0)  # limited-range YUV black, the shadow's colour
 _FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
 _GENTLE_PUSH = Motion(zoom=(1.0, 1.06))
+_BAND = 64  # background rows per warp piece: the opaque subject's span is skipped in each
+_SAFE = 6  # crop pixels kept clear of the opaque run's ends (bilinear support, chroma)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class SubjectPop:
         self._anchor = np.array([ox + lw / 2, oy + lh * 0.95])  # the subject grows from where it stands
         t = np.linspace(0.0, 1.0, self.n) if self.n > 1 else np.zeros(1)
         e = ease(motion.ease, t)
+        self._runs = _opaque_runs(cutout.alpha)
         self._grow = (1.0 + lift) ** e  # log-linear: a constant-speed move grows the subject at a constant rate
         self._drift = np.outer(e, drift) * out_size[0]
 
@@ -119,10 +122,8 @@ class SubjectPop:
 
     def render(self, i: int, dst: Planes) -> None:
         """Frame ``i`` written into ``dst`` (Y full, U/V half): background warp, then the subject's box."""
-        luma, chroma = self.background.matrices(i)
-        for plane, target, m in zip(self.cut.background, dst, (luma, chroma, chroma), strict=True):
-            cv2.warpAffine(plane, m, target.shape[::-1], dst=target, flags=_FLAGS, borderMode=cv2.BORDER_REPLICATE)
         m = self.subject_matrix(i)
+        self._background(i, m, dst)
         box = self._box(m)
         if box is None:
             return
@@ -142,6 +143,40 @@ class SubjectPop:
             cv2.multiply(region, inv, dst=region, scale=1 / 255)
             cv2.add(region, colour, dst=region)
 
+    def _background(self, i: int, m: F64, dst: Planes) -> None:
+        """The background warp, skipping in each band of rows the span the opaque subject will cover."""
+        luma, chroma = self.background.matrices(i)
+        w, h = self.out
+        for top in range(0, h, _BAND):
+            bottom = min(h, top + _BAND)
+            left, right = self._opaque_span(m, top, bottom)
+            for x0, x1 in ((0, left), (right, w)) if right > left else ((0, w),):
+                for plane, target, mat, s in zip(
+                    self.cut.background, dst, (luma, chroma, chroma), (1, 2, 2), strict=True
+                ):
+                    region = target[top // s : bottom // s, x0 // s : x1 // s]
+                    moved = mat.copy()
+                    moved[:, 2] += mat[:, :2] @ [x0 // s, top // s]
+                    cv2.warpAffine(plane, moved, region.shape[::-1], dst=region, flags=_FLAGS,
+                                   borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+
+    def _opaque_span(self, m: F64, top: int, bottom: int) -> tuple[int, int]:
+        """Even output columns [left, right) that the opaque subject covers on every row of the band, by
+        the crop's per-row longest opaque run (empty when the subject layer is rotated or absent there)."""
+        if abs(m[0, 1]) > 1e-9 or abs(m[1, 0]) > 1e-9:
+            return 0, 0
+        rows = self._runs.shape[0]
+        r0 = max(0, math.floor(m[1, 1] * top + m[1, 2]) - 2)
+        r1 = min(rows, math.ceil(m[1, 1] * (bottom - 1) + m[1, 2]) + 3)
+        if r1 <= r0 or r0 >= rows or r1 <= 0:
+            return 0, 0
+        lo, hi = int(self._runs[r0:r1, 0].max()) + _SAFE, int(self._runs[r0:r1, 1].min()) - _SAFE
+        if hi <= lo:
+            return 0, 0
+        left = math.ceil((lo - m[0, 2]) / m[0, 0] / 2) * 2
+        right = math.floor((hi - m[0, 2]) / m[0, 0] / 2) * 2
+        return max(0, left), min(self.out[0], right)
+
     def _box(self, m: F64) -> tuple[int, int, int, int] | None:
         """The subject crop's footprint on the frame (even bounds, clipped), or None when off-frame."""
         lh, lw = self.cut.luma.shape[:2]
@@ -153,6 +188,20 @@ class SubjectPop:
         x0, y0 = (max(0, math.floor(c.min() - 2) // 2 * 2) for c in pts)
         x1, y1 = (min(limit, math.ceil(c.max() + 2) // 2 * 2 + 2) for c, limit in zip(pts, (w, h), strict=True))
         return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+def _opaque_runs(alpha: U8) -> npt.NDArray[np.int64]:
+    """Per row of the crop, the longest run of fully opaque pixels as [first, last] (an empty [w, -1])."""
+    h, w = alpha.shape
+    edges = np.diff(np.pad(alpha == 255, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rs, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)  # row-major order pairs each run's end with its start
+    runs = np.tile([w, -1], (h, 1)).astype(np.int64)
+    if rs.size:
+        order = np.lexsort((ends - starts, rs))  # by row, then by length: the last of each row is its longest
+        last = order[np.r_[rs[order][1:] != rs[order][:-1], True]]
+        runs[rs[last], 0], runs[rs[last], 1] = starts[last], ends[last] - 1
+    return runs
 
 
 def _u8(a: F32) -> U8:

@@ -77,3 +77,17 @@ def test_the_grown_subject_stays_anchored_at_its_base(coffee: tuple[DepthMap, Pl
         on_frame = np.linalg.solve(bg, [*(base + cut.origin), 1.0])
         assert pop.subject_matrix(i) @ on_frame == pytest.approx(base, abs=1e-6)
     assert pop.subject_matrix(9)[0, 0] < pop.subject_matrix(0)[0, 0] * 0.95  # and it does grow
+
+
+def test_skipping_the_background_under_the_opaque_subject_changes_nothing(
+    coffee: tuple[DepthMap, Planes, Cutout], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, _, cut = coffee
+    pop = SubjectPop(cut, OUT, 10)
+    fast, full = _blank(), _blank()
+    pop.render(6, fast)
+    assert any(pop._opaque_span(pop.subject_matrix(6), top, top + 64) != (0, 0) for top in range(0, OUT[1], 64))
+    monkeypatch.setattr(pop, "_opaque_span", lambda m, top, bottom: (0, 0))
+    pop.render(6, full)
+    for a, b in zip(fast, full, strict=True):  # warping in pieces may round a pixel differently, never more
+        assert np.abs(a.astype(int) - b).max() <= 1 and (a != b).mean() < 0.001
