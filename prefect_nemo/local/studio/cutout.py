@@ -150,7 +150,8 @@ class SubjectPop:
         for top in range(0, h, _BAND):
             bottom = min(h, top + _BAND)
             left, right = self._opaque_span(m, top, bottom)
-            for x0, x1 in ((0, left), (right, w)) if right > left else ((0, w),):
+            pieces = ((0, left), (right, w)) if right > left else ((0, w),)
+            for x0, x1 in (piece for piece in pieces if piece[1] > piece[0]):  # an empty size would mean "as src"
                 for plane, target, mat, s in zip(
                     self.cut.background, dst, (luma, chroma, chroma), (1, 2, 2), strict=True
                 ):

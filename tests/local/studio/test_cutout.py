@@ -91,3 +91,23 @@ def test_skipping_the_background_under_the_opaque_subject_changes_nothing(
     pop.render(6, full)
     for a, b in zip(fast, full, strict=True):  # warping in pieces may round a pixel differently, never more
         assert np.abs(a.astype(int) - b).max() <= 1 and (a != b).mean() < 0.001
+
+
+def test_a_subject_touching_the_frame_edge_costs_no_extra_warp(
+    coffee: tuple[DepthMap, Planes, Cutout], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An opaque span reaching the frame's edge leaves an empty piece, which must not be warped at all
+    (OpenCV reads an empty size as "the source's size" and would warp the whole source)."""
+    _, _, cut = coffee
+    pop = SubjectPop(cut, OUT, 10)
+    monkeypatch.setattr(pop, "_opaque_span", lambda m, top, bottom: (0, 40))
+    sizes: list[tuple[int, int]] = []
+    real = cv2.warpAffine
+
+    def spy(src: npt.NDArray[np.uint8], m: npt.NDArray[np.float64], size: tuple[int, int], **kw: object) -> object:
+        sizes.append(size)
+        return real(src, m, size, **kw)
+
+    monkeypatch.setattr(cv2, "warpAffine", spy)
+    pop.render(3, _blank())
+    assert sizes and all(w > 0 and h > 0 for w, h in sizes)
