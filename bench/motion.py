@@ -179,13 +179,16 @@ def analysis(path: Path) -> None:
           f"wall {time.perf_counter() - wall:.2f} s, cpu {time.process_time() - cpu:.2f} s")  # fmt: skip
 
 
-def _fit(prev: F32, cur: F32, mask: npt.NDArray[np.bool_], zoom: bool, iters: int = 6) -> tuple[float, float, float]:
-    """Gauss-Newton (zoom about the centre if ``zoom``, shift) taking ``cur`` back onto ``prev`` over ``mask``."""
+def _fit(
+    prev: F32, cur: F32, mask: npt.NDArray[np.bool_], zoom: bool, shift: float = 0.0, iters: int = 6
+) -> tuple[float, float, float]:
+    """Gauss-Newton (zoom about the centre if ``zoom``, shift) taking ``cur`` back onto ``prev`` over ``mask``,
+    starting from a horizontal ``shift`` (a transition's step is too large to find from zero)."""
     h, w = prev.shape
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     xs -= (w - 1) / 2
     ys -= (h - 1) / 2
-    s, tx, ty = 1.0, 0.0, 0.0
+    s, tx, ty = 1.0, shift, 0.0
     for _ in range(iters):
         m = np.array([[s, 0, (w - 1) / 2 * (1 - s) + tx], [0, s, (h - 1) / 2 * (1 - s) + ty]])
         back = cv2.warpAffine(cur, m, (w, h), flags=FLAGS, borderMode=cv2.BORDER_REPLICATE)
@@ -214,7 +217,13 @@ def smoothness(scene: Scene) -> None:
         rows[mode] = (scene.moving(cam), lambda i, cam=cam: _depth_layers(cam, i), mode == "parallax")
     pop = scene.pop()
     rows["subject pop"] = (pop.render, lambda i: _pop_layers(scene, pop, i), False)
+    still = CameraPath(Motion(type="static"), scene.size, (W, H), scene.n)
+    shots = Shot(scene.planes, still), Shot(scene.planes, still)  # two still shots: only the transition moves
+    for kind in ("push", "slide"):
+        tr = Transition(kind, (W, H), scene.n, curve="linear")
+        rows[kind] = (lambda i, dst, tr=tr: tr.render(i, *shots, dst), lambda i: _incoming(i, scene.n), True)
     for name, (frame, layers, lateral) in rows.items():
+        start = -W / 2 / (scene.n - 1) if name in ("push", "slide") else 0.0  # the planned step, half size
         steps: dict[str, list[float]] = {}
         prev = _luma(frame, 0)
         for i in range(1, scene.n):
@@ -222,7 +231,7 @@ def smoothness(scene: Scene) -> None:
             for layer, mask in layers(i - 1).items():
                 if mask.sum() < 2000:
                     continue
-                s, tx, ty = _fit(prev, cur, mask, zoom=not lateral)
+                s, tx, ty = _fit(prev, cur, mask, zoom=not lateral, shift=start)
                 steps.setdefault(layer, []).append(2 * float(np.hypot(tx, ty)) if lateral else float(np.log(s)))
             prev = cur
         cells = []
@@ -235,6 +244,14 @@ def smoothness(scene: Scene) -> None:
             else:
                 cells.append(f"{layer}: step {unit(v.mean())}, relative std dev {100 * v.std() / abs(v.mean()):.2f}%")
         print(f"{name:>14}: " + "; ".join(cells))
+
+
+def _incoming(i: int, n: int) -> dict[str, npt.NDArray[np.bool_]]:
+    """The part of a frame (half size) the incoming shot of a leftward push or slide fills at frame ``i``."""
+    mask = np.zeros((H // 2, W // 2), bool)
+    mask[:, round(W * (1 - i / (n - 1)) / 2) + 2 :] = True
+    mask[:, -4:] = False
+    return {"incoming shot": _inner(mask, 8)}
 
 
 def _inner(mask: npt.NDArray[np.bool_], margin: int = 24) -> npt.NDArray[np.bool_]:
