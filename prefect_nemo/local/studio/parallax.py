@@ -1,0 +1,192 @@
+"""A camera that moves through a still's depth ("2.5D"): parallax, dolly zoom and a 3D push-in.
+
+Every frame is one ``cv2.remap`` per plane: each output pixel samples the source at the camera's affine
+position plus a displacement proportional to nearness (``depth.DepthMap``). The map is planned on a grid
+8x coarser than the frame (1/64 of the points: the affine part is exactly linear, the depth part smooth)
+and brought to full size by bilinear resizing, band by band so each band's map is used while in cache.
+That is exact while the zoom changes, which a full-size field built once and scaled per frame is not, and
+measured cheaper than converting to fixed-point maps first (``remap`` converts per tile anyway).
+
+Backward mapping never leaves a hole inside the picture; what it can do is fold (a tear, content doubled)
+where the displacement changes faster than the pixels. Two rules prevent that: nearness is grown outward
+(grey dilation) and blurred before use, so the subject moves rigidly and the ramp lies on the background
+beside it (which stretches to fill what the move uncovers), and the strength is capped so the map's
+derivative never drops below 0.5. The camera's view keeps a margin as wide as the largest displacement,
+so no sample leaves the source either.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from .depth import DepthMap
+from .motion import CameraPath, Motion, ease
+
+__all__ = ["MODES", "ParallaxCamera", "ParallaxMove"]
+
+U8 = npt.NDArray[np.uint8]
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+Planes = tuple[U8, U8, U8]
+
+MODES = ("parallax", "dolly_zoom", "push_3d")
+_GRID = 8  # map planning grid step, output pixels (nearness is far smoother than that)
+_BAND = 64  # luma rows per remap band
+_ITERATIONS = 4  # fixed-point steps finding the point that lands on each pixel (error <= 0.5**4 of the first)
+_NO_MAP = np.empty((0, 0), np.float32)  # remap's second map, unused with a two-channel float first map
+_MIN_STRETCH = 0.5  # smallest allowed derivative of the map: below it the background visibly smears
+
+
+@dataclass(frozen=True)
+class ParallaxMove:
+    """What the camera does: ``strength`` is the largest depth displacement as a share of the view's width.
+
+    parallax: a lateral glide along ``direction``; the subject's plane stays put, nearer things sweep
+    against farther ones (an orbit seen from the front). dolly_zoom: the subject keeps its size while the
+    background swells behind it. push_3d: a push-in (``zoom``) in which near things grow faster than far.
+    """
+
+    mode: str = "parallax"
+    strength: float = 0.03
+    ease: str = "ease_in_out"
+    direction: tuple[float, float] = (1.0, 0.0)
+    zoom: tuple[float, float] = (1.0, 1.12)
+    focus: tuple[float, float] = (0.5, 0.5)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown parallax mode {self.mode!r}; expected one of {', '.join(MODES)}")
+        if not 0.0 <= self.strength <= 0.1:
+            raise ValueError(f"parallax strength={self.strength!r} must be in 0..0.1 (a share of the view width)")
+        if math.hypot(*self.direction) < 1e-6:
+            raise ValueError(f"parallax direction={self.direction!r} must not be zero")
+
+
+class ParallaxCamera:
+    """Per-frame remap maps (luma and chroma) for one move over one source and its depth.
+
+    ``src_size`` is the luma plane's (width, height) — the renderer's supersampled source — and
+    ``out_size`` the frame's; both even (yuv420p).
+    """
+
+    def __init__(
+        self, depth: DepthMap, move: ParallaxMove, src_size: tuple[int, int], out_size: tuple[int, int], n_frames: int
+    ) -> None:
+        self.move, self.src, self.out, self.n = move, src_size, out_size, max(1, n_frames)
+        sw, sh = src_size
+        w, h = out_size
+        cover_w = min(sw, sh * w / h)
+        reach = move.strength * cover_w  # the largest displacement, source pixels
+        self._depth_scale = depth.size[0] / sw  # depth pixels per source pixel
+        self._near = _lookup_nearness(depth.near, reach * self._depth_scale)
+        self.pivot = depth.subject_near() if move.mode != "push_3d" else 0.0
+        self.reach = min(reach, self._gradient_cap())
+        self._log_gain = math.log1p(self.reach / (math.hypot(cover_w, cover_w * h / w) / 2))
+        margin = math.ceil(reach) + 2
+        zoom = move.zoom if move.mode == "push_3d" else (1.0, 1.0)
+        motion = Motion(type="push_in", ease=move.ease, zoom=zoom, focus=move.focus, travel=0.6)
+        inner = (sw - 2 * margin, sh - 2 * margin)
+        self._path = CameraPath(motion, inner, out_size, self.n)
+        self._margin = margin
+        t = np.linspace(0.0, 1.0, self.n) if self.n > 1 else np.zeros(1)
+        e = ease(move.ease, t)
+        self._amount = e if move.mode == "push_3d" else 2.0 * e - 1.0  # -1..1 sweeps; 0..1 for the push
+        d = np.asarray(move.direction, np.float64)
+        self._dir = d / np.linalg.norm(d)
+        nx, ny = math.ceil(w / _GRID) + 3, math.ceil(h / _GRID) + 3
+        self._gx = (_GRID * np.arange(nx) - (_GRID / 2 + 0.5)).astype(np.float32)
+        self._gy = (_GRID * np.arange(ny) - (_GRID / 2 + 0.5)).astype(np.float32)
+
+    def nearness(self, luma_map: F32) -> F32:
+        """The nearness the camera displaces by (grown and blurred), at the given source luma positions."""
+        k = self._depth_scale
+        return np.asarray(cv2.remap(self._near, (luma_map[..., 0] + 0.5) * k - 0.5, (luma_map[..., 1] + 0.5) * k - 0.5,
+                                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), np.float32)  # fmt: skip
+
+    def grid_map(self, i: int) -> F32:
+        """Source luma positions (ny, nx, 2) for the planning grid of frame ``i``: its points sit at output
+        luma coordinates ``8k - 4.5``, reaching past the frame so the upsampling never extrapolates.
+
+        A point of the picture moves by its own nearness: the sample for a pixel is the point x with
+        ``x = camera(pixel) + displacement(nearness(x))``, found by fixed-point iteration (it converges
+        because the displacement's derivative is capped at 0.5), so a depth layer moves rigidly.
+        """
+        j = min(max(i, 0), self.n - 1)
+        luma, _ = self._path.matrices(j)
+        a = luma.astype(np.float32)
+        a[:, 2] += self._margin
+        bx = a[0, 0] * self._gx[None, :] + a[0, 1] * self._gy[:, None] + a[0, 2]
+        by = a[1, 0] * self._gx[None, :] + a[1, 1] * self._gy[:, None] + a[1, 2]
+        w, h = self.out
+        cx = a[0, 0] * (w - 1) / 2 + a[0, 1] * (h - 1) / 2 + a[0, 2]  # the view's centre
+        cy = a[1, 0] * (w - 1) / 2 + a[1, 1] * (h - 1) / 2 + a[1, 2]
+        amount = float(self._amount[j])
+        pos = np.dstack([bx, by])
+        for _ in range(_ITERATIONS):
+            near = self.nearness(pos)
+            if self.move.mode == "parallax":
+                shift = amount * self.reach * (near - self.pivot)
+                pos = np.dstack([bx + shift * float(self._dir[0]), by + shift * float(self._dir[1])])
+                continue
+            # Radial modes scale each depth about the view's centre by a factor whose log is linear in the
+            # move, so a constant-speed move keeps every layer's zoom step constant; the factor's largest
+            # change, measured on the widest view, is the reach.
+            spread = (self.pivot - near) if self.move.mode == "dolly_zoom" else -near
+            factor = np.exp(spread * (amount * self._log_gain))
+            pos = np.dstack([cx + (bx - cx) * factor, cy + (by - cy) * factor])
+        return pos
+
+    def maps(self, i: int) -> tuple[F32, F32]:
+        """Full luma and chroma maps (float source positions, chroma centre-sited at half resolution)."""
+        grid = self.grid_map(i)
+        w, h = self.out
+        return _upsample(grid, 0, h, w, 1), _upsample((grid + 0.5) * 0.5 - 0.5, 0, h // 2, w // 2, 2)
+
+    def render(self, i: int, src: Planes, dst: Planes) -> None:
+        """Frame ``i`` of the move, written into ``dst`` (Y full size, U/V half), like the renderer's warp.
+
+        Luma goes in bands of rows so each band's map is made and used while it is still in cache."""
+        grid = self.grid_map(i)
+        w, h = self.out
+        for top in range(0, h, _BAND):
+            rows = min(_BAND, h - top)
+            band = _upsample(grid, top, rows, w, 1)
+            cv2.remap(src[0], band, _NO_MAP, cv2.INTER_LINEAR, dst=dst[0][top : top + rows],
+                      borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        chroma = _upsample((grid + 0.5) * 0.5 - 0.5, 0, h // 2, w // 2, 2)
+        for plane, target in zip(src[1:], dst[1:], strict=True):
+            cv2.remap(plane, chroma, _NO_MAP, cv2.INTER_LINEAR, dst=target, borderMode=cv2.BORDER_REPLICATE)
+
+    def _gradient_cap(self) -> float:
+        """The largest reach whose displacement field keeps the map's derivative above ``_MIN_STRETCH``."""
+        gy, gx = np.gradient(self._near)
+        steepest = float(np.sqrt(gx * gx + gy * gy).max()) * self._depth_scale  # nearness per source pixel
+        return (1.0 - _MIN_STRETCH) / max(steepest, 1e-9) / 1.1  # 1.1: the radial modes' exponential
+
+
+def _upsample(grid: F32, top: int, rows: int, width: int, sub: int) -> F32:
+    """Rows ``top``..``top+rows`` of the full map, bilinear from the grid (``sub`` = 2 for chroma).
+
+    A grid resized by its step puts grid point k at pixel ``step*k + step/2 - 0.5``; the grid starts one
+    step (plus a half) before the frame, so frame pixel x is resized pixel ``x + step``, never extrapolated.
+    """
+    step = _GRID // sub
+    first = top // step  # grid rows from one before the band to one after
+    sub_grid = grid[first : first + -(-(top - first * step + rows) // step) + 2]
+    big = cv2.resize(sub_grid, (sub_grid.shape[1] * step, sub_grid.shape[0] * step), interpolation=cv2.INTER_LINEAR)
+    y0 = top - first * step + step
+    return np.asarray(big[y0 : y0 + rows, step : step + width])
+
+
+def _lookup_nearness(near: F32, reach_px: float) -> F32:
+    """Nearness grown outward by about the reach and blurred: the subject's edge moves with the subject,
+    and the change of displacement is spread over the background beside it."""
+    r = max(2, math.ceil(1.5 * reach_px))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    grown = cv2.dilate(near, kernel)
+    return np.asarray(cv2.GaussianBlur(grown, (0, 0), r / 1.5), np.float32)

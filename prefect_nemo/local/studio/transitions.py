@@ -1,0 +1,176 @@
+"""Frames between two shots of a timeline: crossfade, push, slide, zoom-through and dip to black.
+
+A shot is a still's source planes and its camera path, so a transition never needs finished frames: it
+warps each shot straight into the part of the frame where it shows (push and slide split the frame, so a
+frame costs one warp), with its own camera move composed with the transition's offset or zoom. Where two
+shots overlap (crossfade, the middle of zoom-through) the fainter one is warped at half resolution and
+enlarged: it carries at most half the weight, so its missing detail is at most half visible, and the frame
+costs about one and a quarter warps instead of two. The first frame is exactly shot A's and the last
+exactly shot B's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from .motion import ease
+
+__all__ = ["TRANSITIONS", "Shot", "Transition", "duration_frames"]
+
+U8 = npt.NDArray[np.uint8]
+F64 = npt.NDArray[np.float64]
+Planes = tuple[U8, U8, U8]
+TRANSITIONS = ("crossfade", "push", "slide", "zoom_through", "dip_to_black")
+_DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}  # where the old shot goes
+_FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+_BLACK = (16, 128, 128)  # limited-range YUV
+_THROUGH_ZOOM = 1.8  # zoom-through: how far into A the camera dives (and out of B it comes)
+
+
+class Path(Protocol):
+    def matrices(self, i: int) -> tuple[F64, F64]: ...
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One still on the timeline: its source planes, its camera, and its frame at the transition's start."""
+
+    planes: Planes
+    path: Path
+    first: int = 0
+
+    def luma_matrix(self, i: int) -> F64:
+        return self.path.matrices(self.first + i)[0]
+
+
+class Transition:
+    """``n_frames`` frames from shot ``a`` to shot ``b``; ``direction`` is where the old shot leaves to."""
+
+    def __init__(
+        self,
+        kind: str,
+        out_size: tuple[int, int],
+        n_frames: int,
+        *,
+        direction: str = "left",
+        curve: str = "ease_in_out",
+    ) -> None:
+        if kind not in TRANSITIONS:
+            raise ValueError(f"unknown transition {kind!r}; expected one of {', '.join(TRANSITIONS)}")
+        if direction not in _DIRECTIONS:
+            raise ValueError(f"unknown transition direction {direction!r}; expected one of {', '.join(_DIRECTIONS)}")
+        if n_frames < 2:
+            raise ValueError(f"a transition needs at least 2 frames, got {n_frames}")
+        self.kind, self.out, self.n, self.direction = kind, out_size, n_frames, direction
+        self.progress = ease(curve, np.linspace(0.0, 1.0, n_frames))
+
+    def render(self, i: int, a: Shot, b: Shot, dst: Planes) -> None:
+        """Frame ``i`` (0..n-1) of the transition written into ``dst`` (Y full, U/V half resolution)."""
+        p = float(self.progress[min(max(i, 0), self.n - 1)])
+        w, h = self.out
+        if p <= 0.0 or p >= 1.0:
+            _warp(a if p <= 0.0 else b, i, dst, (0, 0, w, h))
+        elif self.kind == "crossfade":
+            _blend(a, b, i, p, dst)
+        elif self.kind == "dip_to_black":
+            _warp(a if p < 0.5 else b, i, dst, (0, 0, w, h))
+            _fade(dst, abs(1.0 - 2.0 * p))
+        elif self.kind == "zoom_through":
+            self._zoom_through(a, b, i, p, dst)
+        else:
+            self._split(a, b, i, p, dst)
+
+    def _split(self, a: Shot, b: Shot, i: int, p: float, dst: Planes) -> None:
+        """Push (both move) and slide (the new shot moves in over the still old one): two disjoint regions."""
+        w, h = self.out
+        dx, dy = _DIRECTIONS[self.direction]
+        span = w if dx else h
+        moved = p * span
+        cut = round((span - moved if dx + dy < 0 else moved) / 2) * 2  # even, for chroma
+        old_shift = (dx * moved, dy * moved) if self.kind == "push" else (0.0, 0.0)
+        new_shift = (dx * (moved - span), dy * (moved - span))
+        if dx + dy < 0:  # the old shot keeps the first part of the frame
+            old_box, new_box = (0, 0, cut, h) if dx else (0, 0, w, cut), (cut, 0, w, h) if dx else (0, cut, w, h)
+        else:
+            old_box, new_box = (cut, 0, w, h) if dx else (0, cut, w, h), (0, 0, cut, h) if dx else (0, 0, w, cut)
+        _warp(a, i, dst, old_box, shift=old_shift)
+        _warp(b, i, dst, new_box, shift=new_shift)
+
+    def _zoom_through(self, a: Shot, b: Shot, i: int, p: float, dst: Planes) -> None:
+        """Dive into A, come out of B; the two are mixed only over the middle fifth."""
+        w, h = self.out
+        zoom_a = _THROUGH_ZOOM ** min(1.0, p / 0.6)
+        zoom_b = _THROUGH_ZOOM ** min(1.0, (1.0 - p) / 0.6)
+        mix = min(1.0, max(0.0, (p - 0.4) / 0.2))
+        if mix <= 0.0 or mix >= 1.0:
+            shot, zoom = (a, zoom_a) if mix <= 0.0 else (b, zoom_b)
+            _warp(shot, i, dst, (0, 0, w, h), zoom=zoom)
+        else:
+            _blend(a, b, i, mix, dst, zooms=(zoom_a, zoom_b))
+
+
+def _warp(
+    shot: Shot,
+    i: int,
+    dst: Planes,
+    box: tuple[int, int, int, int],
+    *,
+    shift: tuple[float, float] = (0.0, 0.0),
+    zoom: float = 1.0,
+    half: bool = False,
+) -> None:
+    """Warp ``shot``'s frame ``i`` into ``box`` of ``dst`` (even bounds), moved by ``shift``, zoomed by ``zoom``.
+
+    The shown pixel x is the shot's own frame at ``(x - c) / zoom + c - shift``; with ``half`` the planes
+    in ``dst`` are half the frame's size (the fainter layer of a blend).
+    """
+    x0, y0, x1, y1 = box
+    if x1 <= x0 or y1 <= y0:
+        return
+    frame_w, frame_h = dst[0].shape[1] * (2 if half else 1), dst[0].shape[0] * (2 if half else 1)
+    centre = np.array([(frame_w - 1) / 2, (frame_h - 1) / 2])
+    m = shot.luma_matrix(i)
+    lin, off = m[:, :2], m[:, 2]
+    base = centre - centre / zoom - np.asarray(shift)  # the shot's pixel shown at x = x / zoom + base
+    step = 2.0 if half else 1.0
+    corner = np.array([x0, y0], np.float64) * step + (0.5 if half else 0.0)
+    luma_lin = lin * (step / zoom)
+    luma_off = off + lin @ (corner / zoom + base)
+    chroma_off = (luma_off + luma_lin @ [0.5, 0.5] + 0.5) / 2 - 0.5
+    for plane, target, o, s in zip(shot.planes, dst, (luma_off, chroma_off, chroma_off), (1, 2, 2), strict=True):
+        mat = np.hstack([luma_lin, o[:, None]])
+        region = target[y0 // s : y1 // s, x0 // s : x1 // s]
+        cv2.warpAffine(plane, mat, region.shape[::-1], dst=region, flags=_FLAGS, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _blend(a: Shot, b: Shot, i: int, p: float, dst: Planes, zooms: tuple[float, float] = (1.0, 1.0)) -> None:
+    """``(1 - p) a + p b``: the stronger shot at full resolution, the fainter at half, enlarged."""
+    h, w = dst[0].shape
+    strong, faint, z_strong, z_faint, weight = (a, b, *zooms, p) if p < 0.5 else (b, a, zooms[1], zooms[0], 1 - p)
+    _warp(strong, i, dst, (0, 0, w, h), zoom=z_strong)
+    small: Planes = (_empty(w // 2, h // 2), _empty(w // 4, h // 4), _empty(w // 4, h // 4))
+    _warp(faint, i, small, (0, 0, w // 2, h // 2), zoom=z_faint, half=True)
+    for target, part in zip(dst, small, strict=True):
+        big = cv2.resize(part, target.shape[::-1], interpolation=cv2.INTER_LINEAR)
+        cv2.addWeighted(target, 1.0 - weight, big, weight, 0.0, dst=target)
+
+
+def _empty(w: int, h: int) -> U8:
+    return np.empty((h, w), np.uint8)
+
+
+def _fade(dst: Planes, level: float) -> None:
+    """Scale toward black (limited-range YUV): ``level`` 1 keeps the picture, 0 is black."""
+    for plane, black in zip(dst, _BLACK, strict=True):
+        cv2.convertScaleAbs(plane, dst=plane, alpha=level, beta=black * (1.0 - level))
+
+
+def duration_frames(seconds: float, fps: int) -> int:
+    """Frames of a transition lasting ``seconds`` (at least 2, so both endpoints are shown)."""
+    return max(2, math.ceil(seconds * fps))

@@ -1,0 +1,105 @@
+"""The depth camera: one remap per plane, no holes, no folds, and a motion no single affine map explains."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+import skimage.data
+
+from prefect_nemo.local.studio.depth import DepthMap, estimate_depth
+from prefect_nemo.local.studio.motion import CameraPath, Motion
+from prefect_nemo.local.studio.parallax import MODES, ParallaxCamera, ParallaxMove
+from prefect_nemo.local.studio.renderer import _source_planes
+
+OUT = (320, 180)
+N = 12
+Planes = tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]]
+
+
+@pytest.fixture(scope="module")
+def scene() -> tuple[DepthMap, Planes]:
+    rgb = cv2.resize(skimage.data.astronaut(), (640, 640), interpolation=cv2.INTER_AREA)  # 2x the view, as rendered
+    return estimate_depth(rgb), _source_planes(rgb)
+
+
+def _camera(scene: tuple[DepthMap, Planes], mode: str) -> ParallaxCamera:
+    depth, planes = scene
+    return ParallaxCamera(depth, ParallaxMove(mode=mode), (planes[0].shape[1], planes[0].shape[0]), OUT, N)
+
+
+def _blank() -> Planes:
+    w, h = OUT
+    return np.zeros((h, w), np.uint8), np.zeros((h // 2, w // 2), np.uint8), np.zeros((h // 2, w // 2), np.uint8)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_no_frame_has_a_hole(scene: tuple[DepthMap, Planes], mode: str) -> None:
+    """A white plane remapped with a black border: any pixel below white sampled outside the picture."""
+    cam = _camera(scene, mode)
+    white = tuple(np.full_like(p, 255) for p in scene[1])
+    for i in range(N):
+        dst = _blank()
+        luma, chroma = cam.maps(i)
+        for plane, target, m in zip(white, dst, (luma, chroma, chroma), strict=True):
+            cv2.remap(plane, m, None, cv2.INTER_LINEAR, dst=target, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        assert all(int(p.min()) == 255 for p in dst), f"{mode} frame {i} has holes"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_render_is_the_remap_of_its_maps_and_moves(scene: tuple[DepthMap, Planes], mode: str) -> None:
+    cam = _camera(scene, mode)
+    first, last = _blank(), _blank()
+    cam.render(0, scene[1], first)
+    cam.render(N - 1, scene[1], last)
+    luma, chroma = cam.maps(N - 1)
+    assert np.array_equal(last[0], cv2.remap(scene[1][0], luma, None, cv2.INTER_LINEAR))
+    assert np.array_equal(last[2], cv2.remap(scene[1][2], chroma, None, cv2.INTER_LINEAR))
+    assert np.abs(first[0].astype(int) - last[0]).mean() > 3  # the picture really moved
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_map_never_folds(scene: tuple[DepthMap, Planes], mode: str) -> None:
+    """Tearing is where the map runs backwards or nearly stops: its Jacobian stays above half the camera's."""
+    cam = _camera(scene, mode)
+    for i in (0, N // 2, N - 1):
+        luma, _ = cam.maps(i)
+        dxx, dyy = np.diff(luma[..., 0], axis=1), np.diff(luma[..., 1], axis=0)
+        scale = float(np.median(dxx))
+        assert dxx.min() > 0.45 * scale and dyy.min() > 0.45 * scale
+
+
+def _affine_residual(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
+    fit, _ = cv2.estimateAffine2D(a, b, method=cv2.LMEDS)
+    return float(np.quantile(np.linalg.norm(a @ fit[:, :2].T + fit[:, 2] - b, axis=1), 0.75))
+
+
+def test_parallax_is_not_one_flat_warp(scene: tuple[DepthMap, Planes]) -> None:
+    """Between two frames a flat move is one affine map; the depth camera leaves pixels far off it."""
+    cam = _camera(scene, "parallax")
+    ys, xs = np.mgrid[8 : OUT[1] - 8 : 6, 8 : OUT[0] - 8 : 6]
+    a, b = (cam.maps(i)[0][ys, xs].reshape(-1, 2) for i in (0, N - 1))
+    flat = CameraPath(Motion(), (640, 640), OUT, N)
+    points = np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)]).astype(np.float32)
+    fa, fb = ((flat.matrices(i)[0] @ points).T.astype(np.float32) for i in (0, N - 1))
+    assert _affine_residual(a, b) > 2.0  # source pixels
+    assert _affine_residual(fa, fb) < 0.01
+
+
+def test_the_subject_holds_still_while_the_background_slides(scene: tuple[DepthMap, Planes]) -> None:
+    depth, _ = scene
+    cam = _camera(scene, "parallax")
+    a, b = cam.maps(0)[0], cam.maps(N - 1)[0]
+    shift = b[..., 0] - a[..., 0]
+    k = depth.size[0] / 640
+    near = cv2.remap(depth.near, (a[..., 0] + 0.5) * k - 0.5, (a[..., 1] + 0.5) * k - 0.5, cv2.INTER_LINEAR)
+    subject, background = np.abs(shift[near > 0.8]).mean(), np.abs(shift[near < 0.3]).mean()
+    assert background > 3 * subject and background > 5
+
+
+def test_a_bad_move_is_refused_with_its_reason() -> None:
+    with pytest.raises(ValueError, match="unknown parallax mode 'spin'"):
+        ParallaxMove(mode="spin")
+    with pytest.raises(ValueError, match="strength"):
+        ParallaxMove(strength=0.5)

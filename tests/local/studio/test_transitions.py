@@ -1,0 +1,100 @@
+"""Transitions between two real photographs: exact endpoints, correct geometry, cheap blends."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+import skimage.data
+
+from prefect_nemo.local.studio.motion import CameraPath, Motion
+from prefect_nemo.local.studio.renderer import _source_planes
+from prefect_nemo.local.studio.transitions import TRANSITIONS, Shot, Transition
+
+OUT = (320, 180)
+N = 9
+Planes = tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]]
+FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+
+
+def _shot(image: npt.NDArray[np.uint8], first: int = 0) -> Shot:
+    planes = _source_planes(cv2.resize(image, (640, 426), interpolation=cv2.INTER_AREA))
+    return Shot(planes, CameraPath(Motion(), (640, 426), OUT, 40), first)
+
+
+@pytest.fixture(scope="module")
+def shots() -> tuple[Shot, Shot]:
+    return _shot(skimage.data.coffee(), first=30), _shot(skimage.data.rocket())
+
+
+def _blank() -> Planes:
+    w, h = OUT
+    return np.zeros((h, w), np.uint8), np.zeros((h // 2, w // 2), np.uint8), np.zeros((h // 2, w // 2), np.uint8)
+
+
+def _plain(shot: Shot, i: int) -> Planes:
+    """The shot's own frame, the way the renderer warps it."""
+    out = _blank()
+    luma, chroma = shot.path.matrices(shot.first + i)
+    for plane, target, m in zip(shot.planes, out, (luma, chroma, chroma), strict=True):
+        cv2.warpAffine(plane, m, target.shape[::-1], dst=target, flags=FLAGS, borderMode=cv2.BORDER_REPLICATE)
+    return out
+
+
+@pytest.mark.parametrize("kind", TRANSITIONS)
+def test_first_and_last_frames_are_the_shots_exactly(shots: tuple[Shot, Shot], kind: str) -> None:
+    a, b = shots
+    tr = Transition(kind, OUT, N)
+    for i, shot in ((0, a), (N - 1, b)):
+        got = _blank()
+        tr.render(i, a, b, got)
+        want = _plain(shot, i)
+        assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)), f"{kind} frame {i}"
+
+
+@pytest.mark.parametrize("kind", TRANSITIONS)
+def test_middle_frames_mix_both_shots(shots: tuple[Shot, Shot], kind: str) -> None:
+    a, b = shots
+    tr = Transition(kind, OUT, N)
+    mid = _blank()
+    tr.render(N // 2, a, b, mid)
+    da = np.abs(mid[0].astype(int) - _plain(a, N // 2)[0]).mean()
+    db = np.abs(mid[0].astype(int) - _plain(b, N // 2)[0]).mean()
+    assert da > 3 and db > 3  # neither shot alone
+
+
+def test_push_moves_the_old_shot_out_and_the_new_one_in(shots: tuple[Shot, Shot]) -> None:
+    a, b = shots
+    tr = Transition("push", OUT, N, curve="linear")
+    i = N // 2  # half way: the old shot's right half fills the left half of the frame
+    got = _blank()
+    tr.render(i, a, b, got)
+    old, new = _plain(a, i)[0], _plain(b, i)[0]
+    half = OUT[0] // 2
+    assert np.abs(got[0][:, : half - 2].astype(int) - old[:, half : 2 * half - 2]).mean() < 1
+    assert np.abs(got[0][:, half + 2 :].astype(int) - new[:, 2:half]).mean() < 1
+
+
+def test_dip_to_black_reaches_black_half_way(shots: tuple[Shot, Shot]) -> None:
+    a, b = shots
+    tr = Transition("dip_to_black", OUT, 11, curve="linear")
+    got = _blank()
+    tr.render(5, a, b, got)
+    assert int(got[0].max()) == 16 and int(got[1].min()) == 128 == int(got[2].max())
+
+
+def test_a_crossfade_weighs_the_shots_by_its_progress(shots: tuple[Shot, Shot]) -> None:
+    a, b = shots
+    tr = Transition("crossfade", OUT, 5, curve="linear")
+    got = _blank()
+    tr.render(1, a, b, got)  # 25% of the way: a at full resolution, b (fainter) at half, enlarged
+    want = 0.75 * _plain(a, 1)[0] + 0.25 * _plain(b, 1)[0]
+    assert np.abs(got[0] - want).mean() < 2.5
+
+
+def test_unknown_names_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown transition 'wipe'"):
+        Transition("wipe", OUT, N)
+    with pytest.raises(ValueError, match="direction 'sideways'"):
+        Transition("push", OUT, N, direction="sideways")
