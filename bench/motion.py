@@ -42,7 +42,7 @@ import numpy.typing as npt
 import skimage.data
 from PIL import Image
 
-from prefect_nemo.local.studio import renderer
+from prefect_nemo.local.studio import frames
 from prefect_nemo.local.studio.cutout import Cutout, SubjectPop
 from prefect_nemo.local.studio.depth import DepthMap, estimate_depth
 from prefect_nemo.local.studio.life import Bokeh, FilmGrain, LightLeak
@@ -78,8 +78,8 @@ class Scene:
     """A photograph as the renderer holds it, with its depth, cut-out and a flat push-in over it."""
 
     def __init__(self, path: Path, n: int, ease: str = "ease_in_out") -> None:
-        rgb = renderer._load_rgb(path, renderer._scale_for(PUSH, W, H))
-        self.planes = renderer._source_planes(rgb)
+        rgb = frames.load_rgb(path, frames.scale_for(PUSH, W, H))
+        self.planes = frames.source_planes(rgb)
         self.size = (self.planes[0].shape[1], self.planes[0].shape[0])
         self.depth: DepthMap = estimate_depth(rgb)
         self.cut = Cutout.make(self.planes, self.depth)
@@ -172,7 +172,7 @@ def analysis(path: Path) -> None:
         cpus.append(time.process_time() - cpu)
     print(f"depth for a 12.0-MP photo (4243x2828): wall {min(walls):.2f} s, cpu {min(cpus):.2f} s")
     k = 2 * W / 4243
-    planes = renderer._source_planes(cv2.resize(rgb, (3840, round(2828 * k) // 2 * 2), interpolation=cv2.INTER_AREA))
+    planes = frames.source_planes(cv2.resize(rgb, (3840, round(2828 * k) // 2 * 2), interpolation=cv2.INTER_AREA))
     wall, cpu = time.perf_counter(), time.process_time()
     Cutout.make(planes, depth)
     print(f"cut-out for it (renderer source {planes[0].shape[1]}x{planes[0].shape[0]}): "
@@ -374,7 +374,7 @@ def encode(path: Path, frame: Callable[[int, Planes], None], n: int) -> int:
         vs.width, vs.height, vs.pix_fmt = W, H, "yuv420p"
         for i in range(n):
             out = av.VideoFrame(W, H, "yuv420p")
-            frame(i, renderer._views(out))
+            frame(i, frames.views(out))
             out.pts, out.time_base = i, Fraction(1, FPS)
             box.mux(vs.encode(out))
         box.mux(vs.encode(None))

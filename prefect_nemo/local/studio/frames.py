@@ -25,7 +25,18 @@ from PIL import Image, ImageOps
 from .motion import CameraPath, Motion
 from .overlay import AudioSpec, TextLayer, rgb_to_yuv
 
-__all__ = ["POOL", "Effect", "Planes", "Timeline", "animate", "decoded", "load_rgb", "views"]
+__all__ = [
+    "POOL",
+    "Effect",
+    "Planes",
+    "Timeline",
+    "animate",
+    "decoded",
+    "load_rgb",
+    "scale_for",
+    "source_planes",
+    "views",
+]
 
 U8 = npt.NDArray[np.uint8]
 Planes = tuple[U8, U8, U8]
@@ -135,7 +146,7 @@ def load_rgb(path: Path, scale_for: Callable[[int, int], float]) -> U8:
         return np.asarray(cv2.resize(rgb, size, interpolation=interp), dtype=np.uint8)
 
 
-def _scale_for(motion: Motion, w: int, h: int) -> Callable[[int, int], float]:
+def scale_for(motion: Motion, w: int, h: int) -> Callable[[int, int], float]:
     """Scale the source so its widest view holds twice the output's pixels (see ``_SUPERSAMPLE``)."""
     return lambda sw, sh: _SUPERSAMPLE * w * min(motion.zoom) / min(sw, sh * w / h)
 
@@ -149,7 +160,7 @@ def _scale_for(motion: Motion, w: int, h: int) -> Callable[[int, int], float]:
 _SUPERSAMPLE, _SIGMA = 2.0, 0.8
 
 
-def _source_planes(rgb: U8) -> Planes:
+def source_planes(rgb: U8) -> Planes:
     """Full-resolution Y and centre-sited half-resolution U/V (converted in bands to bound temporaries),
     low-passed to the output's Nyquist."""
     h, w = rgb.shape[:2]
@@ -193,8 +204,8 @@ def animate(
         seg = segs[k]
         if current is None or current[0] != k:
             current = None  # drop the previous source before decoding the next
-            rgb = load_rgb(image_of(seg.src), _scale_for(seg.motion, w, h))
-            planes = _source_planes(rgb)
+            rgb = load_rgb(image_of(seg.src), scale_for(seg.motion, w, h))
+            planes = source_planes(rgb)
             del rgb
             _trim_heap()
             path = CameraPath(seg.motion, (planes[0].shape[1], planes[0].shape[0]), (w, h), round(seg.dur * tl.fps))

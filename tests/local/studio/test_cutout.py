@@ -10,7 +10,7 @@ import skimage.data
 
 from prefect_nemo.local.studio.cutout import Cutout, SubjectPop
 from prefect_nemo.local.studio.depth import DepthMap, estimate_depth
-from prefect_nemo.local.studio.renderer import _source_planes
+from prefect_nemo.local.studio.frames import source_planes
 
 OUT = (320, 180)
 Planes = tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]]
@@ -20,7 +20,7 @@ Planes = tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint
 def coffee() -> tuple[DepthMap, Planes, Cutout]:
     rgb = cv2.resize(skimage.data.coffee(), (720, 480), interpolation=cv2.INTER_AREA)
     depth = estimate_depth(rgb)
-    planes = _source_planes(rgb)
+    planes = source_planes(rgb)
     return depth, planes, Cutout.make(planes, depth)
 
 
@@ -59,7 +59,7 @@ def test_frames_composite_both_layers_and_the_subject_moves(coffee: tuple[DepthM
     # frame 0 before any lift shows the picture as it was: the layers line up to within rounding
     plain = _blank()
     luma, chroma = pop.background.matrices(0)
-    original = _source_planes(cv2.resize(skimage.data.coffee(), (720, 480), interpolation=cv2.INTER_AREA))
+    original = source_planes(cv2.resize(skimage.data.coffee(), (720, 480), interpolation=cv2.INTER_AREA))
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     for plane, target, m in zip(original, plain, (luma, chroma, chroma), strict=True):
         cv2.warpAffine(plane, m, target.shape[::-1], dst=target, flags=flags, borderMode=cv2.BORDER_REPLICATE)

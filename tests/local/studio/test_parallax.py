@@ -9,9 +9,9 @@ import pytest
 import skimage.data
 
 from prefect_nemo.local.studio.depth import DepthMap, estimate_depth
+from prefect_nemo.local.studio.frames import source_planes
 from prefect_nemo.local.studio.motion import CameraPath, Motion
 from prefect_nemo.local.studio.parallax import MODES, ParallaxCamera, ParallaxMove
-from prefect_nemo.local.studio.renderer import _source_planes
 
 OUT = (320, 180)
 N = 12
@@ -21,7 +21,7 @@ Planes = tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint
 @pytest.fixture(scope="module")
 def scene() -> tuple[DepthMap, Planes]:
     rgb = cv2.resize(skimage.data.astronaut(), (640, 640), interpolation=cv2.INTER_AREA)  # 2x the view, as rendered
-    return estimate_depth(rgb), _source_planes(rgb)
+    return estimate_depth(rgb), source_planes(rgb)
 
 
 def _camera(scene: tuple[DepthMap, Planes], mode: str) -> ParallaxCamera:

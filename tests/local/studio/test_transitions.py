@@ -8,8 +8,8 @@ import numpy.typing as npt
 import pytest
 import skimage.data
 
+from prefect_nemo.local.studio.frames import source_planes
 from prefect_nemo.local.studio.motion import CameraPath, Motion
-from prefect_nemo.local.studio.renderer import _source_planes
 from prefect_nemo.local.studio.transitions import TRANSITIONS, Shot, Transition
 
 OUT = (320, 180)
@@ -19,7 +19,7 @@ FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
 
 
 def _shot(image: npt.NDArray[np.uint8], first: int = 0) -> Shot:
-    planes = _source_planes(cv2.resize(image, (640, 426), interpolation=cv2.INTER_AREA))
+    planes = source_planes(cv2.resize(image, (640, 426), interpolation=cv2.INTER_AREA))
     return Shot(planes, CameraPath(Motion(), (640, 426), OUT, 40), first)
 
 
