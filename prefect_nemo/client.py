@@ -108,10 +108,8 @@ class NemoClient:
                 "X-Skill-Platform": SKILL_PLATFORM,
             },
         )
-        # For other hosts (a CDN's output URL, a redirect away from the API): no token, no skill headers.
-        self._public = httpx.AsyncClient(
-            timeout=http_timeout, transport=transport, headers=user_agent, follow_redirects=True
-        )
+        self._public: httpx.AsyncClient | None = None
+        self._public_options: dict[str, Any] = {"timeout": http_timeout, "transport": transport, "headers": user_agent}
 
     async def __aenter__(self) -> Self:
         return self
@@ -120,8 +118,18 @@ class NemoClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._public.aclose()
+        if self._public is not None:
+            await self._public.aclose()
         await self._http.aclose()
+
+    @property
+    def public_http(self) -> httpx.AsyncClient:
+        """For other hosts (a CDN's output URL, a redirect away from the API): no token, no skill headers.
+
+        Made on first use: most clients never download, and each httpx client costs an SSL context."""
+        if self._public is None:
+            self._public = httpx.AsyncClient(follow_redirects=True, **self._public_options)
+        return self._public
 
     # -- the translation boundary -----------------------------------------------------------------
 

@@ -52,11 +52,13 @@ async def test_duplicates_in_one_batch_generate_once(harness: None, local_server
 
 async def test_a_huge_image_does_not_stall_the_batch(harness: None, local_server: LocalServer, tmp_path: Path) -> None:
     # 7000 x 7000 = 49 MP, saved as PNG under a .jpg name: preflight decodes all of it, then refuses it.
-    y, x = np.mgrid[0:7000, 0:7000]
-    pixels = np.stack([x % 256, y % 256, (x + y) % 256], axis=-1).astype(np.uint8)
+    ramp = (np.arange(7000) % 256).astype(np.uint8)
+    pixels = np.empty((7000, 7000, 3), np.uint8)
+    pixels[..., 0], pixels[..., 1] = ramp[None, :], ramp[:, None]
+    pixels[..., 2] = ramp[None, :] + ramp[:, None]  # wraps around: a texture, not a flat field
     huge = tmp_path / "huge.jpg"
     Image.fromarray(pixels).save(huge, format="PNG", compress_level=1)
-    del pixels, x, y
+    del pixels
     small = write_image(tmp_path / "small.png", (360, 280))
     lags: list[float] = []
     done = asyncio.Event()
