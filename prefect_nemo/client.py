@@ -10,8 +10,10 @@ renders), `download`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
+import ssl
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -45,6 +47,13 @@ MIME_TYPES = {
     ".mp4": "video/mp4", ".mov": "video/quicktime", ".avi": "video/x-msvideo", ".webm": "video/webm",
     ".mkv": "video/x-matroska", ".mp3": "audio/mpeg", ".wav": "audio/wav", ".m4a": "audio/mp4", ".aac": "audio/aac",
 }  # fmt: skip
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every client of the process: building one parses the whole CA bundle while
+    holding the GIL (about 20-100 ms), and every task opens a client."""
+    return httpx.create_ssl_context()
 
 
 def _version() -> str:
@@ -101,6 +110,7 @@ class NemoClient:
             base_url=self.api_url,
             timeout=http_timeout,
             transport=transport,
+            verify=_tls(),
             headers={
                 **user_agent,
                 "X-Skill-Source": SKILL_SOURCE,
@@ -109,7 +119,12 @@ class NemoClient:
             },
         )
         self._public: httpx.AsyncClient | None = None
-        self._public_options: dict[str, Any] = {"timeout": http_timeout, "transport": transport, "headers": user_agent}
+        self._public_options: dict[str, Any] = {
+            "timeout": http_timeout,
+            "transport": transport,
+            "headers": user_agent,
+            "verify": _tls(),
+        }
 
     async def __aenter__(self) -> Self:
         return self
