@@ -80,7 +80,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         except psutil.Error:
             continue
     session.config.get_terminal_writer().line(
-        "processes started by the tests were still alive at the end (killed):\n  " + "\n  ".join(described), red=True
+        "\nprocesses started by the tests were still alive at the end (killed):\n  " + "\n  ".join(described), red=True
     )
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
