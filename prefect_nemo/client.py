@@ -10,8 +10,10 @@ renders), `download`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
+import ssl
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -45,6 +47,13 @@ MIME_TYPES = {
     ".mp4": "video/mp4", ".mov": "video/quicktime", ".avi": "video/x-msvideo", ".webm": "video/webm",
     ".mkv": "video/x-matroska", ".mp3": "audio/mpeg", ".wav": "audio/wav", ".m4a": "audio/mp4", ".aac": "audio/aac",
 }  # fmt: skip
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every client of the process: building one parses the whole CA bundle while
+    holding the GIL (about 20-100 ms), and every task opens a client."""
+    return httpx.create_ssl_context()
 
 
 def _version() -> str:
@@ -101,6 +110,7 @@ class NemoClient:
             base_url=self.api_url,
             timeout=http_timeout,
             transport=transport,
+            verify=_tls(),
             headers={
                 **user_agent,
                 "X-Skill-Source": SKILL_SOURCE,
@@ -108,10 +118,13 @@ class NemoClient:
                 "X-Skill-Platform": SKILL_PLATFORM,
             },
         )
-        # For other hosts (a CDN's output URL, a redirect away from the API): no token, no skill headers.
-        self._public = httpx.AsyncClient(
-            timeout=http_timeout, transport=transport, headers=user_agent, follow_redirects=True
-        )
+        self._public: httpx.AsyncClient | None = None
+        self._public_options: dict[str, Any] = {
+            "timeout": http_timeout,
+            "transport": transport,
+            "headers": user_agent,
+            "verify": _tls(),
+        }
 
     async def __aenter__(self) -> Self:
         return self
@@ -120,8 +133,18 @@ class NemoClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._public.aclose()
+        if self._public is not None:
+            await self._public.aclose()
         await self._http.aclose()
+
+    @property
+    def public_http(self) -> httpx.AsyncClient:
+        """For other hosts (a CDN's output URL, a redirect away from the API): no token, no skill headers.
+
+        Made on first use: most clients never download, and each httpx client costs an SSL context."""
+        if self._public is None:
+            self._public = httpx.AsyncClient(follow_redirects=True, **self._public_options)
+        return self._public
 
     # -- the translation boundary -----------------------------------------------------------------
 

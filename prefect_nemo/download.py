@@ -98,7 +98,8 @@ async def _open(client: NemoClient, url: str, *, auth: bool) -> httpx.Response:
             request = client._http.build_request("GET", target, headers=client._auth_headers())
             response = await client._http.send(request, stream=True, follow_redirects=False)
         else:
-            response = await client._public.send(client._public.build_request("GET", target), stream=True)
+            public = client.public_http
+            response = await public.send(public.build_request("GET", target), stream=True)
         if not response.is_redirect:
             return response
         await response.aclose()

@@ -127,7 +127,7 @@ async def _read(
             result.dropped = True
             return
         exc = errors.NemoTimeout(f"the draft of session {session_id}", deadline.elapsed, "streaming")
-        exc.accepted = True
+        exc.accepted = watchdog is not None  # the stream had opened: the backend took the instruction
         raise exc from None
     except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ReadTimeout) as exc:
         _dropped(result, session_id, exc)

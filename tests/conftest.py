@@ -60,9 +60,12 @@ def _leftovers() -> list[psutil.Process]:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a process the tests started outlives them (after a grace period); kill it."""
+    from multiprocessing import resource_tracker
+
     from prefect_nemo.local.launcher import stop_started
 
     stop_started()  # backends that `api_url="local"` started in this process (otherwise stopped at exit)
+    resource_tracker._resource_tracker._stop()  # multiprocessing's helper of this process (Dask started it)
     shutil.rmtree(_ROOT, ignore_errors=True)
     deadline = time.monotonic() + LEFTOVER_GRACE
     while (alive := _leftovers()) and time.monotonic() < deadline:
@@ -77,7 +80,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         except psutil.Error:
             continue
     session.config.get_terminal_writer().line(
-        "processes started by the tests were still alive at the end (killed):\n  " + "\n  ".join(described), red=True
+        "\nprocesses started by the tests were still alive at the end (killed):\n  " + "\n  ".join(described), red=True
     )
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

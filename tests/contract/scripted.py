@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,7 +119,9 @@ def mp4_bytes(payload: int = 64) -> bytes:
     return box(b"ftyp", b"isom\x00\x00\x02\x00isom") + box(b"moov", b"\x00" * 16) + box(b"mdat", b"\x01" * payload)
 
 
-def chunked(data: bytes, size: int = 16, pause: float = 0.01) -> Iterable[bytes] | AsyncIterator[bytes]:
+def chunked(data: bytes, size: int = 16, pause: float = 0.01) -> AsyncIterator[bytes]:
+    """A body delivered in small pieces with pauses, as a slow network does."""
+
     async def body() -> AsyncIterator[bytes]:
         for start in range(0, len(data), size):
             await asyncio.sleep(pause)
