@@ -10,14 +10,19 @@
    server's own peak RSS growth while receiving it.
 3. Load: 50 concurrent sessions that each upload, stream an instruction and poll their render's status to
    the end; then 50 pollers on one render's status for 5 s.
+4. Exclusive paid steps (issue 10): a batch whose inputs repeat (same bytes, same prompt), two processes
+   running one batch at once, and a batch on Dask process workers - each must make exactly one generate
+   per distinct clip (0 duplicate generates) and deliver every input (0 lost clips).
 
-Usage: `python bench/reliability.py [--only matrix|upload|load]` (about 10 minutes on the 2-core machine).
+Usage: `python bench/reliability.py [--only matrix|upload|load|exclusive]` (about 12 minutes on the
+2-core machine).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -33,15 +38,18 @@ import tests.conftest as isolated
 
 os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 
+from prefect.settings import PREFECT_API_URL
 from prefect.testing.utilities import prefect_test_harness
 
 from prefect_nemo.local.launcher import LocalServer
 from prefect_nemo.local.settings import LocalSettings
+from tests.conftest import write_image
 from tests.local.emulator.test_load import finished_render, run_load, status_burst
 from tests.test_faults import CASES, IMAGES, Outcome, format_table, make_images, start_matrix
 from tests.test_security import debug_logs, describe_items, issued_tokens, scan_everything
 
-SECTIONS = ("matrix", "upload", "load")
+SECTIONS = ("matrix", "upload", "load", "exclusive")
+DISTINCT = 4
 UPLOAD_BYTES = 200 * 1000 * 1000
 RSS_LIMIT = 64 * 1024 * 1024
 
@@ -149,6 +157,101 @@ async def load(work: Path) -> bool:
     return not trouble and mixed.clips == 50
 
 
+BATCH = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    from prefect_nemo.credentials import NemoCredentials
+    from prefect_nemo.flows import batch_image_to_video
+
+    async def main() -> None:
+        url, out, *images = sys.argv[1:]
+        items = await batch_image_to_video(images, "1-second push-in", max_concurrency=4, out_dir=out,
+                                           credentials=NemoCredentials(api_url=url, client_id="exclusive"))
+        print(json.dumps([i.status for i in items]))
+
+    asyncio.run(main())
+    """
+)
+
+
+def _inputs(folder: Path) -> list[Path]:
+    """DISTINCT images, each also present under a second name (same bytes): 2 x DISTINCT inputs."""
+    originals = [write_image(folder / f"item-{i}.png", (360 + 24 * i, 280)) for i in range(DISTINCT)]
+    copies = []
+    for original in originals:
+        copy = folder / f"copy-of-{original.name}"
+        shutil.copyfile(original, copy)
+        copies.append(copy)
+    return [p for pair in zip(originals, copies, strict=True) for p in pair]
+
+
+def _row(name: str, server: LocalServer, statuses: list[str]) -> tuple[str, int, int, int, int]:
+    """(name, inputs, delivered, duplicate generates, lost clips), from the backend's own counters."""
+    import httpx
+
+    metrics = httpx.get(f"{server.url}/local/metrics", timeout=10).json()
+    generates = metrics["requests"].get("POST /run_sse", 0)
+    delivered = sum(s in ("ok", "cached") for s in statuses)
+    return name, len(statuses), delivered, generates - DISTINCT, len(statuses) - delivered
+
+
+async def _one_batch(work: Path, server: LocalServer, images: list[Path]) -> list[str]:
+    from prefect_nemo.credentials import NemoCredentials
+    from prefect_nemo.flows import batch_image_to_video
+
+    credentials = NemoCredentials(api_url=server.url, client_id="exclusive")
+    items = await batch_image_to_video(images, "1-second push-in", max_concurrency=4, out_dir=work / "out",
+                                       credentials=credentials)  # fmt: skip
+    return [i.status for i in items]
+
+
+async def _two_processes(work: Path, server: LocalServer, images: list[Path]) -> list[str]:
+    script = work / "batch.py"
+    script.write_text(BATCH)
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PREFECT_LOGGING_LEVEL": "WARNING"}
+    args = [sys.executable, str(script), server.url, str(work / "out"), *map(str, images)]
+    runs = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for _ in range(2)]
+    statuses: list[str] = []
+    for run in runs:
+        out, _ = await asyncio.to_thread(run.communicate, timeout=600)
+        statuses += json.loads(out.decode().strip().splitlines()[-1]) if run.returncode == 0 else ["failed"] * 8
+    return statuses
+
+
+async def _dask(work: Path, server: LocalServer, images: list[Path]) -> list[str]:
+    from prefect_dask import DaskTaskRunner
+
+    from prefect_nemo.credentials import NemoCredentials
+    from prefect_nemo.flows import batch_image_to_video
+
+    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 2, "processes": True})
+    flow = batch_image_to_video.with_options(task_runner=runner)
+    credentials = NemoCredentials(api_url=server.url, client_id="exclusive")
+    items = await flow(images, "1-second push-in", max_concurrency=4, out_dir=work / "out", credentials=credentials)
+    return [i.status for i in items]
+
+
+async def exclusive(work: Path) -> bool:
+    rows = []
+    for name, run in (
+        ("duplicate inputs in one batch", _one_batch),
+        ("two processes on one batch", _two_processes),
+        ("Dask process workers", _dask),
+    ):
+        folder = work / name.replace(" ", "-")
+        folder.mkdir(parents=True)
+        os.environ["NEMO_CACHE_DIR"] = str(folder / "cache")  # a fresh ledger per row (inherited by children)
+        server = LocalServer(LocalSettings(data_dir=folder / "server"))
+        try:
+            rows.append(_row(name, server, await run(folder, server, _inputs(folder / "images"))))
+        finally:
+            server.stop()
+    print(f"  {'case':<32} {'inputs':>6} {'delivered':>9} {'duplicate generates':>20} {'lost clips':>10}")
+    for name, inputs, delivered, duplicates, lost in rows:
+        print(f"  {name:<32} {inputs:>6} {delivered:>9} {duplicates:>20} {lost:>10}")
+    return all(duplicates == 0 and lost == 0 for *_, duplicates, lost in rows)
+
+
 async def main(sections: set[str]) -> int:
     work = Path(tempfile.mkdtemp(prefix="nemo-reliability-"))
     started = time.monotonic()
@@ -186,6 +289,11 @@ async def main(sections: set[str]) -> int:
         if "load" in sections:
             print("\n== 3. Load on the embedded backend ==")
             ok = await load(work / "load") and ok
+
+        if "exclusive" in sections:
+            print("\n== 4. Exclusive paid steps: one generate per distinct clip (each row: 4 images, each twice) ==")
+            with prefect_test_harness(server_startup_timeout=120):
+                ok = await exclusive(work / "exclusive") and ok
 
         print(f"\nverdict: {'PASS' if ok else 'FAIL'} in {time.monotonic() - started:.0f} s")
         return 0 if ok else 1

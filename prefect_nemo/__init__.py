@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from prefect_nemo.camera import Camera
     from prefect_nemo.client import NemoClient
     from prefect_nemo.credentials import CLOUD_URL, NemoCredentials
     from prefect_nemo.errors import (
         NemoAPIError,
         NemoAuthError,
         NemoBadRequest,
+        NemoBadResponse,
         NemoDownloadError,
         NemoError,
         NemoExportBlocked,
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
         NemoStreamError,
         NemoTimeout,
         NemoTransportError,
+        NemoUnknownStatus,
         NemoUnsupportedFile,
     )
     from prefect_nemo.flows import batch_image_to_video, convert_folder, convert_image, image_to_video, refine_clip
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
 
 _EXPORTS: dict[str, str] = {
     "CLOUD_URL": "prefect_nemo.credentials",
+    "Camera": "prefect_nemo.camera",
     "ClipResult": "prefect_nemo.models",
     "ClipSpec": "prefect_nemo.models",
     "Credits": "prefect_nemo.models",
@@ -58,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "NemoAPIError": "prefect_nemo.errors",
     "NemoAuthError": "prefect_nemo.errors",
     "NemoBadRequest": "prefect_nemo.errors",
+    "NemoBadResponse": "prefect_nemo.errors",
     "NemoClient": "prefect_nemo.client",
     "NemoCredentials": "prefect_nemo.credentials",
     "NemoDownloadError": "prefect_nemo.errors",
@@ -75,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     "NemoStreamError": "prefect_nemo.errors",
     "NemoTimeout": "prefect_nemo.errors",
     "NemoTransportError": "prefect_nemo.errors",
+    "NemoUnknownStatus": "prefect_nemo.errors",
     "NemoUnsupportedFile": "prefect_nemo.errors",
     "RenderJob": "prefect_nemo.models",
     "RenderStatus": "prefect_nemo.models",
@@ -97,6 +103,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "CLOUD_URL",
+    "Camera",
     "ClipResult",
     "ClipSpec",
     "Credits",
@@ -104,6 +111,7 @@ __all__ = [
     "NemoAPIError",
     "NemoAuthError",
     "NemoBadRequest",
+    "NemoBadResponse",
     "NemoClient",
     "NemoCredentials",
     "NemoDownloadError",
@@ -121,6 +129,7 @@ __all__ = [
     "NemoStreamError",
     "NemoTimeout",
     "NemoTransportError",
+    "NemoUnknownStatus",
     "NemoUnsupportedFile",
     "RenderJob",
     "RenderStatus",

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -19,6 +17,7 @@ from prefect.artifacts import (
 )
 from prefect.events import emit_event
 
+from prefect_nemo.batch import BatchItem
 from prefect_nemo.models import ClipResult
 
 __all__ = ["BatchItem", "BatchProgress", "artifact_key", "batch_table", "clip_artifacts"]
@@ -78,27 +77,6 @@ async def clip_artifacts(result: ClipResult) -> None:
             "source_image": result.source_image,
         },
     )
-
-
-@dataclass
-class BatchItem:
-    """One input's outcome in a batch: ok, cached, skipped or failed, with a reason."""
-
-    image: str
-    status: str
-    result: ClipResult | None = None
-    error: str | None = None
-
-    def row(self) -> dict[str, Any]:
-        r = self.result
-        return {
-            "image": Path(self.image).name,
-            "status": self.status,
-            "clip": str(r.path) if r else "",
-            "duration_s": round(r.duration, 2) if r else "",
-            "resolution": r.resolution if r else "",
-            "reason": self.error or "",
-        }
 
 
 async def batch_table(items: Sequence[BatchItem], key: str) -> None:

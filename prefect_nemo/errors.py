@@ -14,10 +14,12 @@ Callers catch by how they recover, so the tree groups failures that way::
      │    ├── NemoMissingClientId        HTTP 400 on the anonymous-token call
      │    ├── NemoExportBlocked          HTTP 402 on export: plan tier, not credits
      │    ├── NemoRateLimited            HTTP 429 - retryable after `retry_after`
-     │    ├── NemoServerError            HTTP 5xx - retryable
+     │    ├── NemoServerError            HTTP 5xx or 408 - retryable
+     │    ├── NemoBadResponse            a 2xx answer whose body does not fit the contract
      │    └── NemoBadRequest             any other 4xx or non-zero code - never retried
      ├── NemoStreamError           the /run_sse stream carried an error event
      ├── NemoRenderFailed          the export finished as `failed` (names the render id)
+     │    └── NemoUnknownStatus          the export reports a status the contract does not list
      ├── NemoTimeout               a deadline passed while waiting (names what was awaited)
      └── NemoDownloadError         the MP4 could not be fetched or is not a valid clip
 
@@ -31,6 +33,7 @@ __all__ = [
     "NemoAPIError",
     "NemoAuthError",
     "NemoBadRequest",
+    "NemoBadResponse",
     "NemoDownloadError",
     "NemoError",
     "NemoExportBlocked",
@@ -45,15 +48,21 @@ __all__ = [
     "NemoStreamError",
     "NemoTimeout",
     "NemoTransportError",
+    "NemoUnknownStatus",
     "NemoUnsupportedFile",
     "error_for",
 ]
 
 
 class NemoError(Exception):
-    """Base of every prefect-nemo failure."""
+    """Base of every prefect-nemo failure.
+
+    `accepted` is set on a failure raised after the backend took a paid instruction (the stream had
+    opened): a re-run must wait for that instruction's draft, never send it again.
+    """
 
     retryable: bool = False
+    accepted: bool = False
 
     def __reduce__(self) -> tuple[object, ...]:
         # Keep exceptions picklable across Prefect result storage and Dask workers.
@@ -94,7 +103,7 @@ class NemoAPIError(NemoError):
         self,
         message: str,
         *,
-        code: int | None = None,
+        code: int | str | None = None,
         status_code: int | None = None,
         request_id: str | None = None,
         endpoint: str | None = None,
@@ -158,9 +167,13 @@ class NemoRateLimited(NemoAPIError):
 
 
 class NemoServerError(NemoAPIError):
-    """HTTP 5xx: the backend failed; safe to retry idempotent calls."""
+    """HTTP 5xx (or 408, the server timing out the request): the backend failed; idempotent calls are retried."""
 
     retryable = True
+
+
+class NemoBadResponse(NemoAPIError):
+    """A 2xx answer whose body does not fit the contract (not JSON, a field of the wrong type): never retried."""
 
 
 class NemoBadRequest(NemoAPIError):
@@ -170,7 +183,7 @@ class NemoBadRequest(NemoAPIError):
 class NemoStreamError(NemoError):
     """The /run_sse stream reported an error event, or broke in a way that cannot be recovered."""
 
-    def __init__(self, message: str, *, session_id: str | None = None, code: int | None = None) -> None:
+    def __init__(self, message: str, *, session_id: str | None = None, code: int | str | None = None) -> None:
         super().__init__(message)
         self.session_id = session_id
         self.code = code
@@ -183,6 +196,17 @@ class NemoRenderFailed(NemoError):
         super().__init__(f"render {render_id} failed: {reason}")
         self.render_id = render_id
         self.reason = reason
+
+
+class NemoUnknownStatus(NemoRenderFailed):
+    """An export reports a status outside pending/processing/completed/failed (e.g. "cancelled", "expired").
+
+    Waiting on would only run into the deadline, so the wait ends at once, naming the status.
+    """
+
+    def __init__(self, render_id: str, status: str) -> None:
+        super().__init__(render_id, f"unknown status {status!r}")
+        self.status = status
 
 
 class NemoTimeout(NemoError):
@@ -217,6 +241,7 @@ BUSINESS_CODES: dict[int, type[NemoAPIError]] = {
 HTTP_STATUSES: dict[int, type[NemoAPIError]] = {
     401: NemoAuthError,
     402: NemoExportBlocked,
+    408: NemoServerError,
     429: NemoRateLimited,
 }
 """HTTP statuses of section 9 that carry their meaning without a business code."""
@@ -225,12 +250,18 @@ HTTP_STATUSES: dict[int, type[NemoAPIError]] = {
 ANONYMOUS_TOKEN_PATH = "/api/auth/anonymous-token"
 
 
-def error_for(code: int | None, status_code: int | None, path: str = "") -> type[NemoAPIError]:
-    """The exception class for a business code and an HTTP status; the business code wins."""
-    if code is not None and code in BUSINESS_CODES:
+def error_for(code: int | str | None, status_code: int | None, path: str = "", message: str = "") -> type[NemoAPIError]:
+    """The exception class for a business code and an HTTP status; the business code wins.
+
+    ADK's api_server answers an unknown session on /run_sse with HTTP 404 `{"detail": "Session not found"}`:
+    that is the recoverable 1002, not a bad request.
+    """
+    if isinstance(code, int) and code in BUSINESS_CODES:
         return BUSINESS_CODES[code]
     if status_code == 400 and path == ANONYMOUS_TOKEN_PATH:
         return NemoMissingClientId
+    if status_code == 404 and "session not found" in message.lower():
+        return NemoSessionNotFound
     if status_code is not None:
         if status_code >= 500:
             return NemoServerError

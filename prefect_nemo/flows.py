@@ -17,14 +17,13 @@ from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from prefect_nemo import tasks
-from prefect_nemo.artifacts import BatchItem, BatchProgress, artifact_key, batch_table, clip_artifacts
+from prefect_nemo.artifacts import BatchProgress, artifact_key, batch_table, clip_artifacts
+from prefect_nemo.batch import CREDITS_PER_CLIP, BatchItem, BatchResult, build_jobs, run_batch
 from prefect_nemo.credentials import NemoCredentials
-from prefect_nemo.errors import NemoError, NemoInputError, NemoOutOfCredits
+from prefect_nemo.errors import NemoInputError
 from prefect_nemo.media import display_path
 from prefect_nemo.models import ClipResult, ClipSpec
 from prefect_nemo.pipeline import ClipJob, make_clip
-from prefect_nemo.progress import report
-from prefect_nemo.settings import NemoSettings
 from prefect_nemo.sources import images_in_folder, read_manifest
 
 __all__ = [
@@ -89,21 +88,20 @@ def _job(
     out_dir: str | Path | None,
     refresh: bool,
     timeout: float | None,
-    session_id: str | None = None,
 ) -> ClipJob:
-    settings = NemoSettings()
-    return ClipJob(
-        image=Path(image),
-        spec=spec,
-        credentials=credentials or NemoCredentials(),
-        out_dir=Path(out_dir or settings.output_dir),
-        ledger_path=settings.ledger_path,
+    [job] = build_jobs(
+        [image],
+        spec.prompt,
+        credentials=credentials,
+        out_dir=out_dir,
+        duration=spec.duration,
+        aspect=spec.aspect,
+        fps=spec.fps,
+        quality=spec.quality,
         refresh=refresh,
-        timeout=timeout or settings.timeout,
-        session_id=session_id,
-        cache_expiration=settings.cache_expiration,
-        work_dir=settings.cache_dir / "prepared",
+        timeout=timeout,
     )
+    return job
 
 
 @flow(name="image-to-video", log_prints=True)
@@ -213,18 +211,6 @@ async def convert_image(job: ClipJob) -> ClipResult:
     return result
 
 
-class BatchResult(list[BatchItem]):
-    """Every input with its outcome, in input order."""
-
-    @property
-    def ok(self) -> list[ClipResult]:
-        return [i.result for i in self if i.result is not None]
-
-    @property
-    def failed(self) -> list[BatchItem]:
-        return [i for i in self if i.status in ("failed", "skipped")]
-
-
 @flow(name="batch-image-to-video", log_prints=True)
 async def batch_image_to_video(
     images: Sequence[str | Path],
@@ -263,66 +249,39 @@ async def batch_image_to_video(
         ```
     """
     logger = get_run_logger()
-    prompts = [prompt] * len(images) if isinstance(prompt, str) else list(prompt)
-    if len(prompts) != len(images):
-        raise NemoInputError("prompt", f"{len(prompts)} prompts for {len(images)} images; give one or one per image")
     credentials = credentials or NemoCredentials()
     await tasks.acquire_token(credentials)
     budget = await _budget(credentials, max_credits, len(images), logger)
     session_id = (await tasks.create_session(credentials)).session_id if share_session else None
-    concurrency = 1 if share_session else max(1, max_concurrency)
-    jobs = [
-        _job(
-            image,
-            ClipSpec(prompt=p, duration=duration, aspect=aspect, quality=quality),
-            credentials,
-            out_dir,
-            refresh,
-            timeout,
-            session_id,
-        )
-        for image, p in zip(images, prompts, strict=True)
-    ]
-    items = BatchResult(BatchItem(display_path(j.image), "pending") for j in jobs)
+    jobs = build_jobs(
+        images,
+        prompt,
+        credentials=credentials,
+        out_dir=out_dir,
+        duration=duration,
+        aspect=aspect,
+        quality=quality,
+        refresh=refresh,
+        timeout=timeout,
+        session_id=session_id,
+    )
     run_key = artifact_key("nemo-batch", _run_name())
     progress = BatchProgress(len(jobs))
     await progress.start(artifact_key(run_key, "progress"))
-    stop = asyncio.Event()
-    gate = asyncio.Semaphore(concurrency)
-    spent = 0
 
-    async def one(index: int, job: ClipJob) -> None:
-        nonlocal spent
-        async with gate:
-            item = items[index]
-            if stop.is_set() or (budget is not None and spent >= budget):
-                item.status, item.error = "skipped", "not submitted: out of credits or over max_credits"
-                return
-            spent += 1
-            try:
-                item.result = await _run_one(job)
-                item.status = "cached" if item.result.cached else "ok"
-                if item.result.cached:
-                    spent -= 1
-            except NemoOutOfCredits as exc:
-                report(item.image, "failed")
-                stop.set()
-                item.status, item.error = "failed", f"out of credits: {exc}"
-            except NemoError as exc:
-                report(item.image, "failed")
-                item.status, item.error = "failed", str(exc)
-            except Exception as exc:  # a bug in one clip must not sink the batch; name it, keep going
-                report(item.image, "failed")
-                item.status, item.error = "failed", f"internal error (please report it): {type(exc).__name__}: {exc}"
-                logger.exception("unexpected failure converting %s", Path(item.image).name)
-            if item.error:
-                logger.error("%s: %s", Path(item.image).name, item.error)
-            await progress.advance()
+    async def advance(item: BatchItem) -> None:
+        await progress.advance()
 
-    await asyncio.gather(*(one(i, job) for i, job in enumerate(jobs)))
+    items = await run_batch(
+        jobs,
+        _run_one,
+        concurrency=1 if share_session else max_concurrency,
+        budget=budget,
+        on_item=advance,
+        logger=logger,
+    )
     await batch_table(items, run_key)
-    counts = {s: sum(1 for i in items if i.status == s) for s in ("ok", "cached", "skipped", "failed")}
-    logger.info("batch finished: %s", ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    logger.info("batch finished: %s", ", ".join(f"{n} {s}" for s, n in items.counts().items() if n))
     return items
 
 
@@ -342,8 +301,7 @@ async def _budget(credentials: NemoCredentials, max_credits: int | None, count: 
     if max_credits is None:
         return None
     balance = await tasks.get_credits(credentials)
-    per_clip = 100  # generation costs ~100 credits a clip (nemo-api.md section 6); export is free
-    allowed = min(max_credits, balance.available) // per_clip
+    allowed = min(max_credits, balance.available) // CREDITS_PER_CLIP
     if allowed < count:
         get_run_logger().warning(
             "credit budget allows %d of %d clips (max_credits=%d, available=%d)",

@@ -18,26 +18,22 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from prefect_nemo.settings import NemoSettings, config_home, nemo_home
+
 __all__ = ["TokenStore", "client_id_path", "nemo_home", "resolve_client_id"]
 
 _lock = threading.Lock()
 
 
-def nemo_home() -> Path:
-    """Where prefect-nemo keeps its own state (`NEMO_HOME`, default `~/.prefect-nemo`)."""
-    return Path(os.environ.get("NEMO_HOME") or Path.home() / ".prefect-nemo").expanduser()
-
-
 def client_id_path() -> Path:
-    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config) / "nemovideo" / "client_id"
+    return config_home() / "nemovideo" / "client_id"
 
 
 def resolve_client_id(explicit: str | None = None) -> str:
     """The client id to send as X-Client-Id: explicit, `NEMO_CLIENT_ID`, the persisted one, or a new one."""
     if explicit:
         return explicit
-    if env := os.environ.get("NEMO_CLIENT_ID"):
+    if env := NemoSettings().client_id:
         return env
     path = client_id_path()
     with _lock:
@@ -51,6 +47,11 @@ def resolve_client_id(explicit: str | None = None) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(new + "\n")
         return new
+
+
+def _utc(moment: datetime) -> datetime:
+    """A time without an offset is UTC (as the contract's `expires_at` examples are)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _atomic_write_private(path: Path, text: str) -> None:
@@ -88,7 +89,7 @@ class TokenStore:
         if not entry or not entry.get("token"):
             return None
         expires = entry.get("expires_at")
-        if expires and datetime.fromisoformat(expires) <= datetime.now(UTC):
+        if expires and _utc(datetime.fromisoformat(expires)) <= datetime.now(UTC):
             return None
         return SecretStr(str(entry["token"]))
 

@@ -6,18 +6,27 @@ So each clip gets a row keyed by its content (image sha256 + normalized request 
 updated *before* the generate instruction is sent and before an export is submitted. A re-run reads
 the row: finished clips return at once, an in-flight render is resumed by id, nothing is sent twice.
 Only small records are kept, never video bytes.
+
+Paid steps are exclusive per clip key: `async with ledger.claim(key):` holds a file lock next to the
+ledger (one lock file per key), so duplicates in one batch, two processes on one batch and Dask workers
+on one machine make one generate per clip - the second holder finds the first one's clip cached.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock, Timeout
 
 from prefect_nemo.models import ClipResult
 
@@ -44,6 +53,7 @@ class ClipRecord:
     render_id: str | None = None
     render_attempts: int = 0
     credits_used: int | None = None
+    warnings: list[str] = field(default_factory=list)
     result: ClipResult | None = None
     updated_at: float = 0.0
 
@@ -104,3 +114,42 @@ class Ledger:
                 "SELECT key, record FROM clips ORDER BY updated_at DESC LIMIT ?", (limit,)
             ).fetchall()
         return [r for key, text in rows if (r := ClipRecord.from_json(key, text).result) is not None]
+
+    @asynccontextmanager
+    async def claim(self, key: str, *, poll: float = 0.05) -> AsyncIterator[None]:
+        """Hold the clip key exclusively - against other tasks of this process and other processes.
+
+        The lock is tried without blocking, in a thread, and waited for with `asyncio.sleep`, so a waiting
+        clip neither blocks the event loop nor leaves a thread behind that could take the lock after a
+        cancellation.
+        """
+        lock = FileLock(self.path.parent / "locks" / f"{key}.lock", thread_local=False)
+        await asyncio.to_thread((self.path.parent / "locks").mkdir, exist_ok=True)
+        while not await _try_acquire(lock):
+            await asyncio.sleep(poll)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(lock.release)
+
+
+async def _try_acquire(lock: FileLock) -> bool:
+    attempt = asyncio.ensure_future(asyncio.to_thread(_acquire_now, lock))
+    try:
+        return await asyncio.shield(attempt)
+    except asyncio.CancelledError:
+        # Cancelled while the thread runs: if it took the lock after all, give it back.
+        def give_back(done: asyncio.Future[bool]) -> None:
+            if not done.cancelled() and done.exception() is None and done.result():
+                lock.release()
+
+        attempt.add_done_callback(give_back)
+        raise
+
+
+def _acquire_now(lock: FileLock) -> bool:
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return False
+    return True

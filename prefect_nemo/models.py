@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from prefect_nemo.camera import Camera
 
 __all__ = [
     "ClipResult",
@@ -42,6 +44,12 @@ class TokenInfo(_Wire):
     expires_at: datetime | None = None
     credits: int | None = None
     client_id: str | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """An `expires_at` without an offset is UTC (the contract's examples all end in Z)."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class Session(_Wire):
@@ -158,12 +166,13 @@ def timeline_summary(draft: dict[str, Any] | None, files: dict[str, str] | None 
 
 
 class RenderStatus(StrEnum):
-    """Render job states; anything unknown is treated as still running."""
+    """Render job states of the contract, plus UNKNOWN for anything else (the raw text is kept)."""
 
     PENDING = "pending"
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
+    UNKNOWN = "unknown"
 
     @property
     def is_terminal(self) -> bool:
@@ -171,23 +180,38 @@ class RenderStatus(StrEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> RenderStatus:
-        return cls.PROCESSING
+        if isinstance(value, str) and value.strip().lower() in cls._value2member_map_:
+            return cls(value.strip().lower())
+        return cls.UNKNOWN
+
+
+def _epoch_ms(value: Any) -> Any:
+    """`createdAt` as epoch milliseconds, whether it came as a number or an ISO 8601 string."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp() * 1000
+    return value
 
 
 class RenderJob(_Wire):
     """One export, decoded from either documented layout.
 
     v4.4 / CLI layout: `{"id", "status", "progress", "outputUrl", "error", "createdAt", "completedAt"}`;
-    SKILL >= 4.5.1 layout: top-level `status` and `output: {"url", "duration", "size"}`.
+    SKILL >= 4.5.1 layout: top-level `status` and `output: {"url", "duration", "size"}`. Null fields read as
+    absent; `status_text` keeps the status as sent, so an unknown one can be named.
     """
 
     id: str
     status: RenderStatus = RenderStatus.PENDING
+    status_text: str = ""
     progress: float = 0
     output_url: str | None = Field(default=None, alias="outputUrl")
     error: str | None = None
-    created_at: int | None = Field(default=None, alias="createdAt")
-    completed_at: int | None = Field(default=None, alias="completedAt")
+    created_at: float | None = Field(default=None, alias="createdAt")
+    completed_at: float | None = Field(default=None, alias="completedAt")
     output_size: int | None = None
 
     @model_validator(mode="before")
@@ -195,7 +219,7 @@ class RenderJob(_Wire):
     def _unify(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        data = dict(data)
+        data = {k: v for k, v in data.items() if v is not None}
         if "id" not in data and "taskId" in data:
             data["id"] = data["taskId"]
         output = data.get("output")
@@ -203,6 +227,11 @@ class RenderJob(_Wire):
             data.setdefault("outputUrl", output.get("url"))
             data.setdefault("output_size", output.get("size"))
         data.setdefault("outputUrl", data.get("output_url"))
+        if "status" in data:
+            data.setdefault("status_text", str(data["status"]))
+        for name in ("createdAt", "completedAt"):
+            if name in data:
+                data[name] = _epoch_ms(data[name])
         return data
 
 
@@ -216,6 +245,10 @@ class GenerateResult(BaseModel):
     dropped: bool = False
     recovered_by_polling: bool = False
     draft: dict[str, Any] | None = None
+    stream_error: str | None = None
+    """The error the stream reported although the draft came out ready: success, but not a silent one."""
+    partial_text: str | None = None
+    """Streamed text that never got its final event (the stream ended mid-sentence); not in `texts`."""
 
 
 _WS = re.compile(r"\s+")
@@ -235,6 +268,7 @@ class ClipSpec(BaseModel):
     aspect: str | None = Field(default=None, description='Aspect ratio such as "16:9", "9:16", "1:1", "4:5".')
     fps: int | None = None
     quality: str = "high"
+    camera: Camera | None = Field(default=None, description="A typed camera move, sent as the words for it.")
 
     def message(self) -> str:
         """The instruction sent to /run_sse."""
@@ -245,6 +279,8 @@ class ClipSpec(BaseModel):
             parts.append(self.aspect)
         if self.fps:
             parts.append(f"{self.fps} fps")
+        if self.camera is not None:
+            parts.append(self.camera.words())
         return ", ".join(p for p in parts if p)
 
     def normalized(self) -> dict[str, Any]:
@@ -268,13 +304,23 @@ class ClipResult(BaseModel):
     image_sha256: str
     instruction: str
     texts: list[str] = Field(default_factory=list)
+    summary: str | None = Field(default=None, description="One sentence: what the backend did.")
+    notes: list[str] = Field(
+        default_factory=list, description="What the backend ignored or could not do, one sentence each."
+    )
     credits_used: int | None = None
     render_seconds: float | None = None
     workspace_url: str | None = None
     warnings: list[str] = Field(default_factory=list)
     version: int = 1
     cached: bool = False
+    resumed: bool = Field(default=False, description="An earlier run's paid instruction or render was picked up.")
 
     @property
     def resolution(self) -> str:
         return f"{self.width}x{self.height}"
+
+    @property
+    def has_notes(self) -> bool:
+        """Done with notes: part of the instruction was ignored or could not be done (shown as ⚠, not ✓)."""
+        return bool(self.notes)

@@ -3,12 +3,15 @@ download, verify - each step a task, each costly step recorded in the ledger bef
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from prefect_nemo import tasks
 from prefect_nemo.credentials import NemoCredentials
@@ -96,6 +99,19 @@ def check_spec(spec: ClipSpec) -> None:
         raise NemoInputError("duration", f"{spec.duration:g} s is out of range; clips are {low:g}-{high:g} s long")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _step(task: F) -> F:
+    """A step as its Prefect task inside a flow or task run (named, retried, shown in the UI), and as the plain
+    function outside one, so a conversion from a script or the CLI needs no Prefect API or temporary server."""
+    from prefect.context import FlowRunContext, TaskRunContext
+
+    if FlowRunContext.get() is None and TaskRunContext.get() is None:
+        return cast(F, task.fn)  # type: ignore[attr-defined]
+    return task
+
+
 def _render_id() -> str:
     return f"render_{uuid.uuid4().hex}"
 
@@ -120,38 +136,39 @@ async def make_clip(job: ClipJob, *, logger: logging.Logger | logging.LoggerAdap
         prepared = PreparedImage(job.image, job.image, source.image_sha256, source.width, source.height)
         request["refine_of"] = source.sha256
     else:
-        prepared = preflight(job.image, job.work_dir)
+        prepared = await asyncio.to_thread(preflight, job.image, job.work_dir)
     for note in prepared.warnings:
         logger.warning(note)
     credentials = job.credentials
-    api_url = credentials.resolved_url()
+    api_url = await asyncio.to_thread(credentials.resolved_url)
     key = clip_key(prepared.sha256, request, api_url if not credentials.is_local else "local")
-    ledger = Ledger(job.ledger_path, expire_after=job.cache_expiration)
-    record = ledger.get(key)
-    if job.refine_of and record.session_id is None:
-        record.session_id, record.uploaded = job.refine_of.session_id, True
-    if job.refresh:
-        record = ClipRecord(key, session_id=record.session_id, task_id=record.task_id, uploaded=record.uploaded)
-    elif cached := _valid_cached(record):
-        logger.info("cached: %s -> %s", display_path(job.image.name), cached.path)
-        report(name, "cached", 1.0)
-        return cached
-    elif record.result is not None:
-        # The paid generation is still in the session: export it again (exports cost no credits).
-        logger.warning("the cached clip %s is gone; exporting it again", record.result.path)
-        record.result, record.render_id, record.render_attempts = None, None, 0
-    deadline = Deadline(job.timeout)
-    started = time.monotonic()
-    for attempt in range(2):
-        try:
-            return await _run(job, prepared, record, ledger, deadline, started, logger)
-        except NemoSessionNotFound:
-            if attempt:
-                raise
-            logger.warning("session %s is gone (1002); starting a new session", record.session_id)
-            record = ClipRecord(key)
-            ledger.save(record)
-    raise AssertionError("unreachable")
+    ledger = await asyncio.to_thread(Ledger, job.ledger_path, expire_after=job.cache_expiration)
+    async with ledger.claim(key):  # one paid generate per clip key, across tasks and processes
+        record = await asyncio.to_thread(ledger.get, key)
+        if job.refine_of and record.session_id is None:
+            record.session_id, record.uploaded = job.refine_of.session_id, True
+        if job.refresh:
+            record = ClipRecord(key, session_id=record.session_id, task_id=record.task_id, uploaded=record.uploaded)
+        elif cached := await asyncio.to_thread(_valid_cached, record):
+            logger.info("cached: %s -> %s", display_path(job.image.name), cached.path)
+            report(name, "cached", 1.0)
+            return cached
+        elif record.result is not None:
+            # The paid generation is still in the session: export it again (exports cost no credits).
+            logger.warning("the cached clip %s is gone; exporting it again", record.result.path)
+            record.result, record.render_id, record.render_attempts = None, None, 0
+        deadline = Deadline(job.timeout)
+        started = time.monotonic()
+        for attempt in range(2):
+            try:
+                return await _run(job, prepared, record, ledger, deadline, started, logger)
+            except NemoSessionNotFound:
+                if attempt:
+                    raise
+                logger.warning("session %s is gone (1002); starting a new session", record.session_id)
+                record = ClipRecord(key)
+                await asyncio.to_thread(ledger.save, record)
+        raise AssertionError("unreachable")
 
 
 async def _run(
@@ -170,15 +187,15 @@ async def _run(
         if job.session_id:
             record.session_id = job.session_id
         else:
-            session = await tasks.create_session(credentials)
+            session = await _step(tasks.create_session)(credentials)
             record.session_id, record.task_id = session.session_id, session.task_id
-        ledger.save(record)
+        await asyncio.to_thread(ledger.save, record)
     session_id = record.session_id
     if not record.uploaded:
         report(name, "upload")
-        await tasks.upload_image(credentials, session_id, prepared.upload_path)
+        await _step(tasks.upload_image)(credentials, session_id, prepared.upload_path)
         record.uploaded = True
-        ledger.save(record)
+        await asyncio.to_thread(ledger.save, record)
     if not record.generated:
         report(name, "generate")
         if record.generate_sent:
@@ -191,40 +208,44 @@ async def _run(
         else:
             if job.refine_of or job.session_id:
                 # The session already has a draft: the new one must differ from it.
-                record.baseline = (await tasks.get_state(credentials, session_id)).fingerprint
+                record.baseline = (await _step(tasks.get_state)(credentials, session_id)).fingerprint
             record.generate_sent = True
-            ledger.save(record)
+            await asyncio.to_thread(ledger.save, record)
             try:
-                generated = await tasks.generate_clip(
+                generated = await _step(tasks.generate_clip)(
                     credentials, session_id, job.spec.message(), baseline=record.baseline, timeout=deadline.remaining
                 )
             except (NemoAPIError, NemoStreamError, NemoTransportError) as exc:
-                if not isinstance(exc, NemoServerError) and not getattr(exc, "sent", False):
+                if not exc.accepted and not isinstance(exc, NemoServerError) and not getattr(exc, "sent", False):
                     # The backend said it did not run the instruction (refused, rejected, out of credits, or
                     # failed with no draft): a later run may send it again without paying twice.
                     record.generate_sent = False
-                    ledger.save(record)
+                    await asyncio.to_thread(ledger.save, record)
                 raise
             record.texts = [translate_gui_text(t) for t in generated.texts]
             for text in record.texts:
                 logger.info("NemoVideo: %s", text)
             record.draft = generated.draft
+            if generated.stream_error:
+                note = f"the stream reported an error, but the draft was ready: {generated.stream_error}"
+                logger.warning(note)
+                record.warnings.append(note)
         record.generated = True
-        ledger.save(record)
+        await asyncio.to_thread(ledger.save, record)
     assert record.draft is not None
     job_status = await _export_and_wait(job, record, ledger, deadline, logger)
     version = f"-v{job.version}" if job.version > 1 else ""
     dest = job.out_dir / f"{_safe_stem(job.image)}-{record.key[:10]}{version}.mp4"
-    await tasks.download_clip(credentials, job_status, dest, progress_key=name)
+    await _step(tasks.download_clip)(credentials, job_status, dest, progress_key=name)
     try:
-        info = probe(dest)
+        info = await asyncio.to_thread(probe, dest)
     except ValueError as exc:
         dest.unlink(missing_ok=True)
         raise NemoDownloadError(job_status.id, str(exc)) from exc
     result = ClipResult(
         path=dest.resolve(),
-        sha256=sha256_file(dest),
-        size_bytes=dest.stat().st_size,
+        sha256=await asyncio.to_thread(sha256_file, dest),
+        size_bytes=(await asyncio.to_thread(dest.stat)).st_size,
         duration=info.duration,
         width=info.width,
         height=info.height,
@@ -237,12 +258,12 @@ async def _run(
         instruction=job.spec.message(),
         texts=record.texts,
         render_seconds=round(time.monotonic() - started, 2),
-        warnings=prepared.warnings,
+        warnings=[*prepared.warnings, *record.warnings],
         workspace_url=await _workspace_link(credentials, record),
         version=job.version,
     )
     record.result = result
-    ledger.save(record)
+    await asyncio.to_thread(ledger.save, record)
     report(name, "done", 1.0)
     return result
 
@@ -260,8 +281,9 @@ async def _export_and_wait(
         if record.render_id is None:
             record.render_id = _render_id()
             record.render_attempts += 1
-            ledger.save(record)  # recorded before submitting, so a crash resumes instead of re-submitting
-            await tasks.export_clip(
+            # recorded before submitting, so a crash resumes instead of re-submitting
+            await asyncio.to_thread(ledger.save, record)
+            await _step(tasks.export_clip)(
                 job.credentials, record.session_id, record.draft, record.render_id, job.spec.quality
             )
         else:
@@ -271,7 +293,7 @@ async def _export_and_wait(
             if deadline.expired:
                 raise NemoTimeout(f"render {record.render_id}", deadline.elapsed)
             report(str(job.image), "render")
-            return await tasks.wait_for_render(
+            return await _step(tasks.wait_for_render)(
                 job.credentials, record.render_id, timeout=deadline.remaining, progress_key=str(job.image)
             )
         except NemoRenderFailed as exc:
@@ -279,7 +301,7 @@ async def _export_and_wait(
                 raise
             logger.warning("%s; retrying once with a new render id", exc)
             record.render_id = None
-            ledger.save(record)
+            await asyncio.to_thread(ledger.save, record)
 
 
 async def _submit_if_never_received(job: ClipJob, record: ClipRecord) -> None:
@@ -293,7 +315,7 @@ async def _submit_if_never_received(job: ClipJob, record: ClipRecord) -> None:
         except NemoBadRequest as exc:
             if exc.status_code != 404:
                 raise
-    await tasks.export_clip(job.credentials, record.session_id, record.draft, record.render_id, job.spec.quality)
+    await _step(tasks.export_clip)(job.credentials, record.session_id, record.draft, record.render_id, job.spec.quality)
 
 
 async def _workspace_link(credentials: NemoCredentials, record: ClipRecord) -> str | None:

@@ -11,9 +11,26 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from prefect_nemo.identity import nemo_home
+__all__ = ["NemoSettings", "nemo_home"]
 
-__all__ = ["NemoSettings"]
+
+class _Paths(BaseSettings):
+    """Where prefect-nemo and the NemoVideo skill keep their files (`NEMO_HOME`, `XDG_CONFIG_HOME`)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    nemo_home: Path | None = None
+    xdg_config_home: Path | None = None
+
+
+def nemo_home() -> Path:
+    """Where prefect-nemo keeps its own state (`NEMO_HOME`, default `~/.prefect-nemo`)."""
+    return (_Paths().nemo_home or Path.home() / ".prefect-nemo").expanduser()
+
+
+def config_home() -> Path:
+    """The XDG config folder (`XDG_CONFIG_HOME`, default `~/.config`)."""
+    return (_Paths().xdg_config_home or Path.home() / ".config").expanduser()
 
 
 class NemoSettings(BaseSettings):
@@ -30,6 +47,7 @@ class NemoSettings(BaseSettings):
         default=None, description="Seconds a cached clip stays valid (none = forever)."
     )
     timeout: float = Field(default=900.0, description="Overall seconds per clip: stream, export and download.")
+    web_url: str = Field(default="https://nemovideo.com", description="NemoVideo's web app, for workspace links.")
 
     @property
     def ledger_path(self) -> Path:

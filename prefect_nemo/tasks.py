@@ -49,7 +49,7 @@ def retry_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) 
 
 
 _transient: dict[str, Any] = {
-    "retries": 3,
+    "retries": 1,  # x the client's own HTTP retries (max_retries + 1 tries): at most 2 x 4 = 8 requests
     "retry_delay_seconds": exponential_backoff(backoff_factor=2),
     "retry_jitter_factor": 0.5,
     "retry_condition_fn": retry_transient,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ for name in ("PREFECT_API_URL", "PREFECT_API_KEY", "NEMO_API_URL", "NEMO_TOKEN",
     os.environ.pop(name, None)
 
 import numpy as np  # noqa: E402
+import psutil  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -38,9 +40,46 @@ from prefect_nemo.identity import TokenStore  # noqa: E402
 from prefect_nemo.local.launcher import LocalServer  # noqa: E402
 from prefect_nemo.local.settings import LocalSettings  # noqa: E402
 
+_SESSION_MARK = f"{os.getpid()}-{time.time_ns()}"
+os.environ["NEMO_TEST_SESSION"] = _SESSION_MARK  # inherited by every process the tests start, orphans included
+LEFTOVER_GRACE = 10.0
+
+
+def _leftovers() -> list[psutil.Process]:
+    """Processes started during this session (they carry its mark) that are still running."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.pid != os.getpid() and process.status() != psutil.STATUS_ZOMBIE:
+                if process.environ().get("NEMO_TEST_SESSION") == _SESSION_MARK:
+                    found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a process the tests started outlives them (after a grace period); kill it."""
+    from prefect_nemo.local.launcher import stop_started
+
+    stop_started()  # backends that `api_url="local"` started in this process (otherwise stopped at exit)
     shutil.rmtree(_ROOT, ignore_errors=True)
+    deadline = time.monotonic() + LEFTOVER_GRACE
+    while (alive := _leftovers()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if not alive:
+        return
+    described = []
+    for process in alive:
+        try:
+            described.append(f"{process.pid} {' '.join(process.cmdline())[:160]}")
+            process.kill()
+        except psutil.Error:
+            continue
+    session.config.get_terminal_writer().line(
+        "processes started by the tests were still alive at the end (killed):\n  " + "\n  ".join(described), red=True
+    )
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -22,9 +22,9 @@ def test_render_job_from_v0_layout() -> None:
     assert job.id == "render_0" and job.status is RenderStatus.PROCESSING
 
 
-def test_unknown_status_counts_as_running() -> None:
+def test_unknown_status_is_kept_by_name() -> None:
     job = RenderJob.model_validate({"id": "r", "status": "throttled"})
-    assert job.status is RenderStatus.PROCESSING and not job.status.is_terminal
+    assert job.status is RenderStatus.UNKNOWN and job.status_text == "throttled"
 
 
 def test_state_ready_only_with_segments() -> None:

@@ -61,7 +61,7 @@ class TestAdkDialect:
             }
         }
         assert parse_data(json.dumps(payload)) == [
-            ToolCallEvent("edit_multitrack", {"title": "Sale"}),
+            ToolCallEvent("edit_multitrack", {"title": "Sale"}, call_id="1"),
             ToolResultEvent("edit_multitrack", {"status": "ok"}),
         ]
 

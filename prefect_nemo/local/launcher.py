@@ -1,8 +1,10 @@
 """Start or reuse the embedded backend, as Prefect starts its temporary server.
 
 `api_url="local"` resolves here: a server already listening for the data folder (a foreground
-`prefect-nemo local-server`, or one this process started) is reused; otherwise one is started in a
-subprocess on 127.0.0.1. A server we start watches our pid and exits when we do: nothing is left behind.
+`prefect-nemo local-server`, one this process started, or one another process started) is reused;
+otherwise one is started in a subprocess on 127.0.0.1. A file lock on the data folder makes the check
+and the start one step across processes (Dask workers, two batches), so a data folder never gets two
+backends. A server we start watches our pid and exits when we do: nothing is left behind.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -17,14 +20,15 @@ import time
 from pathlib import Path
 
 import httpx
+from filelock import FileLock
 
 from prefect_nemo.local.settings import LocalSettings
 
-__all__ = ["LocalServer", "ensure_local_server", "read_server_file"]
+__all__ = ["LocalServer", "ensure_local_server", "read_server_file", "stop_started"]
 
 _started: dict[Path, LocalServer] = {}
 _verified: dict[Path, tuple[str, object]] = {}  # data dir -> (server file text, url) already checked healthy
-_lock = threading.Lock()
+_lock = threading.Lock()  # threads of this process; the file lock below covers other processes
 
 
 def read_server_file(data_dir: Path) -> dict[str, object] | None:
@@ -71,6 +75,7 @@ class LocalServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: `stop` can end its workers and helpers too
             )
         deadline = time.monotonic() + startup_timeout
         while time.monotonic() < deadline:
@@ -93,6 +98,11 @@ class LocalServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        # Whatever it left in its group (render workers, multiprocessing's resource tracker) goes with it.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def ensure_local_server(settings: LocalSettings | None = None) -> str:
@@ -101,27 +111,42 @@ def ensure_local_server(settings: LocalSettings | None = None) -> str:
     data_dir = settings.data_dir.expanduser().resolve()
     settings = settings.model_copy(update={"data_dir": data_dir})
     with _lock:
-        mine = _started.get(data_dir)
-        if mine and mine.process.poll() is None:
-            return mine.url
-        info = read_server_file(data_dir)
-        if info:
-            # Every task opens a client: check a server over HTTP once, then only that its file and pid stand.
-            fingerprint = json.dumps(info, sort_keys=True)
-            known = _verified.get(data_dir)
-            if known and known[0] == fingerprint and _alive(info.get("pid")):
-                return str(info["url"])
-            if _healthy(str(info["url"]), data_dir):
-                _verified[data_dir] = (fingerprint, info["url"])
-                return str(info["url"])
-        server = LocalServer(settings)
+        if url := _known(data_dir):
+            return url  # the common case (every task opens a client): no HTTP, no file lock
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(data_dir / "launcher.lock"):
+            if url := _known(data_dir) or _reusable(data_dir):
+                return url
+            server = LocalServer(settings)
         _started[data_dir] = server
         if len(_started) == 1:
-            atexit.register(_stop_all)
+            atexit.register(stop_started)
         return server.url
 
 
-def _stop_all() -> None:
+def _known(data_dir: Path) -> str | None:
+    """A server this process started, or one already checked whose file and pid still stand."""
+    mine = _started.get(data_dir)
+    if mine and mine.process.poll() is None:
+        return mine.url
+    info = read_server_file(data_dir)
+    known = _verified.get(data_dir)
+    if info and known and known[0] == json.dumps(info, sort_keys=True) and _alive(info.get("pid")):
+        return str(info["url"])
+    return None
+
+
+def _reusable(data_dir: Path) -> str | None:
+    """A server another process (or a foreground `prefect-nemo local-server`) runs for this folder."""
+    info = read_server_file(data_dir)
+    if info and _healthy(str(info["url"]), data_dir):
+        _verified[data_dir] = (json.dumps(info, sort_keys=True), info["url"])
+        return str(info["url"])
+    return None
+
+
+def stop_started() -> None:
+    """Stop every backend this process started (also run at exit)."""
     for server in _started.values():
         server.stop()
     _started.clear()

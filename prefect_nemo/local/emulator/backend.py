@@ -241,7 +241,7 @@ class Backend(RenderJobs):
                     image_asset=image["file_id"],
                     image_size=(int(info["width"]), int(info["height"])),
                     audio_asset=audio[-1]["file_id"] if audio else None,
-                    saliency=focus,
+                    framing=focus,
                     previous=session["draft"],
                 )
             except director.InstructionRejected as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect_nemo.local.emulator.store import connect, update_render
-from prefect_nemo.local.studio import renderer
+from prefect_nemo.local.studio import framing, renderer
 
 __all__ = ["export", "focus", "motion", "warm_up"]
 
@@ -22,8 +22,9 @@ def warm_up() -> int:
     return os.getpid()
 
 
-def focus(image: str) -> tuple[float, float]:
-    return renderer.focus_point(Path(image))
+def focus(image: str) -> framing.Framing:
+    """Faces, subject and text blocks of the still: what the director frames the clip around."""
+    return framing.analyse(Path(image))
 
 
 def motion(image: str, draft: dict[str, Any], out: str) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-__all__ = ["MOODS", "RATE", "AudioSpec", "TextLayer", "aac_frames", "mix_audio", "rgb_to_yuv"]
+__all__ = ["MOODS", "POSITIONS", "RATE", "AudioSpec", "TextLayer", "aac_frames", "mix_audio", "rgb_to_yuv"]
 
 F32 = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
@@ -61,7 +61,11 @@ def _fade(t: float, start: float, end: float, fade_in: float, fade_out: float) -
 
 @dataclass
 class TextLayer:
-    """One text segment, pre-rendered: planes and alpha for its box, blended per frame with its fade."""
+    """One text segment, pre-rendered: planes and alpha for its box, blended per frame with its fade.
+
+    ``boxed`` is the same text on a translucent backing box; it is used instead when the pixels under the
+    text (measured once, at the first frame the text shows) are too close to the text's own brightness.
+    """
 
     start: float
     end: float
@@ -71,6 +75,9 @@ class TextLayer:
     y: int
     planes: tuple[U8, U8, U8]
     alpha: tuple[F32, F32]
+    boxed: tuple[tuple[U8, U8, U8], tuple[F32, F32]] | None = None
+    text_luma: float = 235.0  # the fill colour's Y (limited range)
+    legible: bool | None = None  # decided at the first frame shown: None = not yet measured
 
     @classmethod
     def build(cls, seg: Mapping[str, Any], width: int, height: int) -> TextLayer | None:
@@ -85,23 +92,20 @@ class TextLayer:
             rgb = tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
         except ValueError:
             raise ValueError(f"text color={color!r} must be #rrggbb") from None
-        img = _draw(text, round(size * min(width, height)), width, rgb)
         pos = seg.get("pos", "bottom")
-        if pos not in ("top", "center", "bottom"):
-            raise ValueError(f"text pos={pos!r} must be top, center or bottom")
+        if pos not in POSITIONS:
+            raise ValueError(f"text pos={pos!r} must be one of {', '.join(POSITIONS)}")
+        corner = pos not in ("top", "center", "bottom")
+        img = _draw(text, round(size * min(width, height)), round(width * (0.6 if corner else 1.0)), rgb)
         w, h = min(img.width, width), min(img.height, height)
-        x = (width - w) // 4 * 2
-        y = {"top": height * 0.07, "center": (height - h) / 2, "bottom": height * 0.92 - h}[pos]
-        y = int(min(max(y, 0), height - h)) // 2 * 2
-        rgba = np.asarray(img, dtype=np.float32)[:h, :w]
-        a = rgba[..., 3] / 255.0
-        yuv = rgb_to_yuv(rgba[..., :3])
-        half = (w // 2, h // 2)
-        a_c = cv2.resize(a, half, interpolation=cv2.INTER_AREA)
-        uv = cv2.resize(yuv[..., 1:] * a[..., None], half, interpolation=cv2.INTER_AREA)
-        uv = uv / np.maximum(a_c, 1e-4)[..., None]
-        planes = tuple(np.clip(p + 0.5, 0, 255).astype(np.uint8) for p in (yuv[..., 0], uv[..., 0], uv[..., 1]))
+        x, y = _place(str(pos), w, h, width, height)
+        luma = float(rgb_to_yuv(np.array([[rgb]], np.float32))[0, 0, 0])
+        backing = Image.new("RGBA", img.size, (0, 0, 0, 0))
+        ImageDraw.Draw(backing).rounded_rectangle(
+            (0, 0, img.width - 1, img.height - 1), radius=min(img.size) // 4,
+            fill=(0, 0, 0, 150) if luma > 110 else (255, 255, 255, 170))  # fmt: skip
         start = _ms(seg, "s", 0)
+        planes, alpha = _yuv_layer(img, w, h)
         return cls(
             start=start,
             end=start + _ms(seg, "d", 0),
@@ -109,8 +113,10 @@ class TextLayer:
             fade_out=_ms(seg, "fo", 500),
             x=x,
             y=y,
-            planes=(planes[0], planes[1], planes[2]),
-            alpha=(np.ascontiguousarray(a), a_c.astype(np.float32)),
+            planes=planes,
+            alpha=alpha,
+            boxed=_yuv_layer(Image.alpha_composite(backing, img), w, h),
+            text_luma=luma,
         )
 
     def apply(self, frame: tuple[U8, U8, U8], t: float) -> None:
@@ -118,13 +124,56 @@ class TextLayer:
         k = _fade(t, self.start, self.end, self.fade_in, self.fade_out)
         if k <= 0:
             return
+        h, w = self.alpha[0].shape
+        if self.legible is None:
+            under = float(cv2.mean(frame[0][self.y : self.y + h, self.x : self.x + w], mask=None)[0])
+            self.legible = _contrast(self.text_luma, under) >= _MIN_CONTRAST
+        planes, alpha = (self.planes, self.alpha) if self.legible or self.boxed is None else self.boxed
         for i, plane in enumerate(frame):
-            a = self.alpha[min(i, 1)]
-            h, w = a.shape
+            a = alpha[min(i, 1)]
+            ah, aw = a.shape
             div = 1 if i == 0 else 2
-            box = plane[self.y // div : self.y // div + h, self.x // div : self.x // div + w]
+            box = plane[self.y // div : self.y // div + ah, self.x // div : self.x // div + aw]
             top = a * np.float32(k)
-            cv2.blendLinear(box, self.planes[i], 1.0 - top, top, dst=box)
+            cv2.blendLinear(box, planes[i], 1.0 - top, top, dst=box)
+
+
+# WCAG asks 4.5:1 of body text and 3:1 of large text; titles are large, and the shadow adds a little.
+_MIN_CONTRAST = 3.0
+
+
+def _contrast(y1: float, y2: float) -> float:
+    """WCAG-style contrast ratio of two limited-range lumas (gamma-decoded to relative luminance)."""
+    l1, l2 = (min(1.0, max(0.0, (y - 16) / 219)) ** 2.2 for y in (y1, y2))
+    return float((max(l1, l2) + 0.05) / (min(l1, l2) + 0.05))
+
+
+def _yuv_layer(img: Image.Image, w: int, h: int) -> tuple[tuple[U8, U8, U8], tuple[F32, F32]]:
+    """An RGBA image -> full-res Y, half-res U/V (alpha-weighted, so edges keep their colour) and alphas."""
+    rgba = np.asarray(img, dtype=np.float32)[:h, :w]
+    a = rgba[..., 3] / 255.0
+    yuv = rgb_to_yuv(rgba[..., :3])
+    half = (w // 2, h // 2)
+    a_c = cv2.resize(a, half, interpolation=cv2.INTER_AREA)
+    uv = cv2.resize(yuv[..., 1:] * a[..., None], half, interpolation=cv2.INTER_AREA)
+    uv = uv / np.maximum(a_c, 1e-4)[..., None]
+    y, u, v = (np.clip(p + 0.5, 0, 255).astype(np.uint8) for p in (yuv[..., 0], uv[..., 0], uv[..., 1]))
+    return (y, u, v), (np.ascontiguousarray(a), a_c.astype(np.float32))
+
+
+POSITIONS = ("top_left", "top", "top_right", "left", "center", "right", "bottom_left", "bottom", "bottom_right")
+
+
+def _place(pos: str, w: int, h: int, width: int, height: int) -> tuple[int, int]:
+    """Top-left corner (even, for 4:2:0 chroma) of a ``w`` x ``h`` box at ``pos``, inside a safe margin."""
+    row, _, col = pos.rpartition("_") if "_" in pos else (pos, "", "")
+    if pos in ("left", "right"):
+        row, col = "center", pos
+    margin_x, margin_y = width * 0.05, height * 0.07
+    x = {"left": margin_x, "right": width - margin_x - w}.get(col, (width - w) / 2)
+    y = {"top": margin_y, "bottom": height - margin_y * 8 / 7 - h}.get(row, (height - h) / 2)
+    x = int(min(max(x, 0), width - w)) // 2 * 2
+    return x, int(min(max(y, 0), height - h)) // 2 * 2
 
 
 def _draw(text: str, px: int, width: int, rgb: tuple[int, ...]) -> Image.Image:

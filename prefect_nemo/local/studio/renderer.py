@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import av
-import cv2
-import numpy as np
 
+from . import looks
 from .encoder import X264_THREADS, EncodeSettings, Progress, encode, remux
-from .frames import Effect, Planes, Timeline, animate, decoded, load_rgb
+from .frames import Effect, Planes, Timeline, animate, decoded
 from .overlay import TextLayer, mix_audio
 
 __all__ = [
@@ -24,7 +23,6 @@ __all__ = [
     "Effect",
     "EncodeSettings",
     "Planes",
-    "focus_point",
     "render_final",
     "render_motion",
     "render_preview",
@@ -37,31 +35,6 @@ PREVIEW_LONGEST, PREVIEW_FPS = 480, 15
 """A preview is at most 480 px on its longest side and 15 fps: a few percent of the final render's cost."""
 
 
-def focus_point(image: Path) -> tuple[float, float]:
-    """Most salient point (0..1 image coordinates): colour distinct from the border plus edge density.
-
-    Product shots sit on a plain backdrop, so distance from the border's median colour finds the product;
-    edges find detail in busier pictures. A mild centre prior keeps a busy border from winning.
-    """
-    rgb = load_rgb(Path(image), lambda w, h: min(1.0, 256 / max(w, h)))
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    h, w = lab.shape[:2]
-    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
-    dist = np.linalg.norm(lab - np.median(border, axis=0), axis=2)
-    grad = np.hypot(cv2.Sobel(lab[..., 0], cv2.CV_32F, 1, 0), cv2.Sobel(lab[..., 0], cv2.CV_32F, 0, 1))
-    sigma = max(w, h) / 40
-    dist, grad = (cv2.GaussianBlur(m, (0, 0), sigma) for m in (dist, grad))
-    sal = dist / (dist.max() + 1e-6) + grad / (grad.max() + 1e-6)
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    xs, ys = (xs + 0.5) / w, (ys + 0.5) / h
-    sal *= 0.6 + 0.4 * np.exp(-((xs - 0.5) ** 2 + (ys - 0.5) ** 2) / (2 * 0.3**2))
-    if float(sal.max()) < 1e-3:
-        return 0.5, 0.5
-    weight = np.where(sal >= np.quantile(sal, 0.9), sal, 0)
-    total = float(weight.sum())
-    return round(float((weight * xs).sum()) / total, 4), round(float((weight * ys).sum()) / total, 4)
-
-
 def render_motion(
     image: Path,
     draft: Mapping[str, Any],
@@ -69,18 +42,17 @@ def render_motion(
     *,
     settings: EncodeSettings = HIGH,
     progress: Progress | None = None,
-    effect: Effect | None = None,
 ) -> None:
-    """The camera motion over the still, at the draft's size/fps/duration; no text/audio."""
+    """The camera motion over the still (and the draft's look), at the draft's size/fps/duration; no text/audio."""
     tl = Timeline.parse(draft)
-    frames = animate(tl, lambda _src: Path(image), [], effect)
+    frames = animate(tl, lambda _src: Path(image), [], looks.effect(draft, tl.frames / tl.fps))
     encode(Path(out), (tl.width, tl.height), tl.fps, tl.frames, frames, None, settings, progress)
 
 
-def render_preview(image: Path, draft: Mapping[str, Any], out: Path, *, effect: Effect | None = None) -> None:
+def render_preview(image: Path, draft: Mapping[str, Any], out: Path) -> None:
     """Stage 1 (generate): the motion, small and fast, for the draft's ``generated_media`` (never delivered)."""
     tl = Timeline.parse(draft).scaled(PREVIEW_LONGEST, PREVIEW_FPS)
-    frames = animate(tl, lambda _src: Path(image), [], effect)
+    frames = animate(tl, lambda _src: Path(image), [], looks.effect(draft, tl.frames / tl.fps))
     encode(Path(out), (tl.width, tl.height), tl.fps, tl.frames, frames, None, EncodeSettings.for_quality("draft"))
 
 
@@ -91,7 +63,6 @@ def render_final(
     *,
     settings: EncodeSettings = HIGH,
     progress: Progress | None = None,
-    effect: Effect | None = None,
 ) -> None:
     """Stage 2 (export): the draft's video, text and audio tracks composited and encoded in one pass.
 
@@ -102,18 +73,19 @@ def render_final(
     tl = Timeline.parse(draft)
     if not tl.video:
         raise ValueError("draft has no video segment (track tt=0) to render")
+    effect = looks.effect(draft, tl.frames / tl.fps)  # a full-size clip of the segment already shows it
     texts = [layer for seg in tl.texts if (layer := TextLayer.build(seg, tl.width, tl.height))]
     audio = mix_audio(tl.audio, assets, tl.frames / tl.fps) if tl.audio else None
     missing = [seg.src for seg in tl.video if seg.src not in assets]
     clip = _matching_clip(tl, assets) if missing else None
-    if clip is not None and not texts and effect is None:
+    if clip is not None and not texts:
         remux(clip, Path(out), audio)
         if progress:
             progress(1.0)
         return
     if clip is None and missing:
         raise ValueError(f"image asset {missing[0]!r} of the video segment is not among the uploaded files")
-    frames = decoded(clip, tl, texts, effect) if clip else animate(tl, lambda src: Path(assets[src]), texts, effect)
+    frames = decoded(clip, tl, texts, None) if clip else animate(tl, lambda src: Path(assets[src]), texts, effect)
     encode(Path(out), (tl.width, tl.height), tl.fps, tl.frames, frames, audio, settings, progress)
 
 

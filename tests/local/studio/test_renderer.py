@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,6 @@ from prefect_nemo.local.studio.renderer import (
     PREVIEW_FPS,
     PREVIEW_LONGEST,
     EncodeSettings,
-    Planes,
-    focus_point,
     render_final,
     render_motion,
     render_preview,
@@ -242,20 +239,15 @@ class TestRenderFinal:
         first, last = luma(out, [0, 23])
         assert float(np.abs(first - last).mean()) > 2.0, "the pan comes from the still, not the static clip"
 
-    def test_effect_touches_every_frame_after_the_warp_and_before_the_text(self, photo: Path, tmp_path: Path) -> None:
-        seen: list[float] = []
-
-        def darken(planes: Planes, t: float) -> None:
-            seen.append(t)
-            planes[0][:] = 16  # black luma everywhere
-
+    def test_the_look_is_drawn_after_the_warp_and_before_the_text(self, photo: Path, tmp_path: Path) -> None:
         title = {"tt": 7, "sg": [{"text": "HELLO", "pos": "center", "size": 0.2, "fi": 0, "fo": 0}]}
+        draft = make_draft(extra=[title])
+        draft["t"][0]["sg"][0]["fx"] = {"fade_in": 1000}  # the first frame is black, the title is not faded
         out = tmp_path / "fx.mp4"
-        render_final(make_draft(extra=[title]), {"img": photo}, out, settings=FAST, effect=darken)
-        assert seen == [i / 24 for i in range(24)]
-        frame = luma(out, [12])[0]
-        assert frame[:40].mean() < 25, "the effect's output is what is encoded"
-        assert frame[150:210, 200:440].max() > 150, "the title is drawn over the effect"
+        render_final(draft, {"img": photo}, out, settings=FAST)
+        frame = luma(out, [0])[0]
+        assert frame[:40].mean() < 25, "the look's output is what is encoded"
+        assert frame[150:210, 200:440].max() > 150, "the title is drawn over the look"
 
     def test_stale_clip_falls_back_to_the_still(self, photo: Path, tmp_path: Path) -> None:
         clip, out = tmp_path / "clip.mp4", tmp_path / "final.mp4"
@@ -321,30 +313,6 @@ class TestCameraPath:
         for name in ("linear", "ease_in", "ease_out", "ease_in_out"):
             e = ease(name, t)
             assert e[0] == pytest.approx(0) and e[-1] == pytest.approx(1) and (np.diff(e) >= 0).all()
-
-
-class TestFocusPoint:
-    @pytest.mark.parametrize("at", [(0.25, 0.3), (0.75, 0.65), (0.5, 0.5)])
-    def test_finds_the_product_on_a_plain_backdrop(
-        self, at: tuple[float, float], product: Callable[..., Image.Image], tmp_path: Path
-    ) -> None:
-        path = tmp_path / "p.png"
-        product((1200, 800), at=at).save(path)
-        x, y = focus_point(path)
-        assert abs(x - at[0]) < 0.1 and abs(y - at[1]) < 0.1
-
-    def test_blank_image_focuses_the_centre(self, tmp_path: Path) -> None:
-        path = tmp_path / "blank.png"
-        Image.new("RGB", (300, 200), (90, 90, 90)).save(path)
-        assert focus_point(path) == (0.5, 0.5)
-
-    def test_exif_rotation_is_honoured(self, product: Callable[..., Image.Image], tmp_path: Path) -> None:
-        path = tmp_path / "rotated.jpg"
-        exif = Image.Exif()
-        exif[0x0112] = 6  # stored sideways; viewers rotate it 90 degrees clockwise
-        product((800, 600), at=(0.2, 0.5)).save(path, exif=exif)
-        x, y = focus_point(path)
-        assert abs(x - 0.5) < 0.1 and y < 0.35  # the product on the stored left is on top when upright
 
 
 class TestEdges:

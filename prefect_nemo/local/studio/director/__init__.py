@@ -1,0 +1,138 @@
+"""Instruction text -> draft timeline, for the embedded backend's agent.
+
+A small, deterministic reader of plain English and Chinese (``vocab_en``, ``vocab_zh``: data tables; ``parser``:
+the one reader of them; ``clip``: the draft builder; ``replies``: what it says). It never guesses silently:
+whatever it could not use, or had to clamp, becomes a note, said in the instruction's language and kept in
+the draft's metadata (``m.did``, ``m.notes``) beside the one-sentence summary. With ``previous`` it refines
+an existing draft, changing only what the instruction mentions. With a ``framing`` (the picture's faces,
+subject and text) every camera path keeps the faces and subject whole. Schema: docs/draft-schema.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..framing import Box, Framing, centre, union
+from .clip import ASPECTS, FPS_CHOICES, Clip, build, from_draft
+from .parser import LANGUAGES, InstructionRejected, Reader
+from .replies import changes, describe, say
+
+__all__ = ["ASPECTS", "FPS_CHOICES", "LANGUAGES", "Direction", "InstructionRejected", "direct"]
+
+MAX_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class Direction:
+    """The director's answer: the draft, what the agent says (summary first, then notes), its tool calls."""
+
+    draft: dict[str, Any]
+    texts: list[str]
+    tool_calls: list[dict[str, Any]]
+    lang: str = "en"
+
+
+def direct(
+    instruction: str,
+    *,
+    image_asset: str,
+    image_size: tuple[int, int],
+    audio_asset: str | None = None,
+    framing: Framing | None = None,
+    previous: dict[str, Any] | None = None,
+) -> Direction:
+    """Read ``instruction`` into a draft (or a refined copy of ``previous``) and say what will be made.
+
+    Raises:
+        InstructionRejected: empty or over-long instruction, or a duration outside 1-60 s.
+    """
+    if not isinstance(instruction, str) or not instruction.strip():
+        raise InstructionRejected("the instruction is empty; say what the clip should be, e.g. 'a 5-second push-in'")
+    if len(instruction) > MAX_CHARS:
+        raise InstructionRejected(f"the instruction is {len(instruction)} characters; the limit is {MAX_CHARS}")
+    width, height = image_size
+    if width <= 0 or height <= 0:
+        raise ValueError(f"image_size {image_size!r} must be a positive (width, height)")
+    before = from_draft(previous) if previous is not None else Clip()
+    reader = Reader(instruction)
+    after = reader.read(before, fresh=previous is None)
+    if framing is not None and (previous is None or after.picture() != before.picture()):
+        after = _frame(after, framing, reader)
+    if audio_asset and not reader.music_off:
+        after = replace(after, music=True)
+    if after.picture() != before.picture():
+        after = replace(after, clip=None)  # the stage-1 clip no longer shows this picture
+    lang = reader.lang
+    if previous is None:
+        if not reader.understood and not re.search(reader.words("generic"), reader.text):
+            reader.note("not_understood", text=instruction.strip()[:80])
+        w, h = after.size_px
+        if min(width / w, height / h) < 0.5:
+            reader.note("soft", iw=width, ih=height, w=w, h=h)
+        if height > width * 1.2 and after.aspect == "16:9" and not reader.quotes:
+            reader.note("portrait")
+    if after.title and any(ord(c) > 0x24F for c in after.title):
+        reader.note("font")
+    video_changed = previous is None or after.picture() != before.picture()
+    edit = (after.title, after.pos, after.size, after.color, after.music, after.mood, after.vol)
+    edit_changed = edit != (before.title, before.pos, before.size, before.color, before.music, before.mood, before.vol)
+    calls: list[dict[str, Any]] = []
+    if video_changed:
+        w, h = after.size_px
+        calls.append({"name": "generate_video", "args": {"image": image_asset, "duration_s": after.seconds,
+                      "width": w, "height": h, "fps": after.fps, "motion": after.motion.to_draft()}})  # fmt: skip
+    if edit_changed or (previous is None and (after.title or after.music)):
+        bgm = {"src": audio_asset, "mood": after.mood, "volume": after.vol} if after.music else None
+        calls.append({"name": "edit_multitrack", "args": {"title": after.title, "position": after.pos, "bgm": bgm}})
+    if previous is not None and not calls:
+        reader.note("no_change", text=instruction.strip()[:80])
+    did = describe(lang, after, reader.aims) if previous is None else changes(lang, before, after, reader.aims)
+    notes = [say(lang, key, **values) for key, values in reader.notes]
+    draft = build(after, image_asset, audio_asset if after.music else None, did, notes)
+    return Direction(draft=draft, texts=[did, *notes], tool_calls=calls, lang=lang)
+
+
+def _frame(clip: Clip, framing: Framing, reader: Reader) -> Clip:
+    """Keep faces and subject whole in every frame; head for the subject; aim "zoom into the face" at it."""
+    w, h = clip.size_px
+    aspect = w / h
+    mo = replace(clip.motion, keep=framing.keep(aspect))
+    if framing.faces and framing.keep(aspect) is not None and not framing.fits(union(framing.faces), aspect):
+        reader.note("faces_cut", aspect=clip.aspect, kept="kept.largest")
+    legs = list(mo.moves)
+    aim = None
+    if not reader.focus_said:
+        legs = [replace(leg, focus=framing.focus) for leg in legs]
+        aim = "face" if framing.faces else "subject" if framing.subject else None
+    for i, what in enumerate(reader.aims[: len(legs)]):
+        if what is None:
+            continue
+        box = framing.target(what)
+        if box is None:
+            reader.note("no_target", what=f"target.{what}")
+            reader.aims[i] = None
+            continue
+        if what == "face" and not framing.fits(box, aspect):  # faces too far apart for one view: the largest
+            box = max(framing.faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1]))
+        legs[i] = replace(legs[i], zoom=(1.0, _fill(framing, box, aspect)), focus=centre(box), travel=1.0)
+        mo = replace(mo, keep=_keep_with(framing, box, aspect))
+    lead = replace(legs[0], keep=mo.keep, then=tuple(legs[1:]))
+    return replace(clip, motion=lead, aim=aim if not any(reader.aims) else None)
+
+
+def _fill(framing: Framing, box: Box, aspect: float) -> float:
+    """The zoom at which ``box`` fills about 70% of the view (the keep box caps it further)."""
+    iw, ih = framing.size
+    cover = min(iw, ih * aspect)
+    fill = min(cover / ((box[2] - box[0]) * iw), cover / aspect / ((box[3] - box[1]) * ih)) * 0.7
+    return round(min(2.5, max(1.05, fill)), 3)
+
+
+def _keep_with(framing: Framing, box: Box, aspect: float) -> Box | None:
+    """Keep the target and every face if one view can hold them, else the faces, else the target."""
+    for cand in (union((*framing.faces, box)), union(framing.faces or (box,)), box):
+        if framing.fits(cand, aspect):
+            return cand
+    return framing.keep(aspect)

@@ -1,0 +1,281 @@
+# ruff: noqa: RUF001 - full-width Chinese punctuation is the point of this table
+"""中文 (Chinese): the words the director understands and the replies it writes. Data only (see vocab.py).
+
+The parser puts a space between Han characters and Latin letters or digits ("5秒" -> "5 秒"), so these
+patterns allow ``\\s*`` there; Chinese has no word boundaries, so look-arounds keep 快 out of 欢快 and 快手.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .vocab import Vocabulary
+
+__all__ = ["VOCABULARY"]
+
+_CN = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUM = "[零一二两三四五六七八九十百]+"
+
+
+def _number(word: str) -> int:
+    """五 -> 5, 十五 -> 15, 二十 -> 20, 一百 -> 100 (enough for seconds, frames and percentages)."""
+    total = digit = 0
+    for ch in word:
+        if ch in _CN:
+            digit = _CN[ch]
+        elif ch in "十百":
+            total += (digit or 1) * (10 if ch == "十" else 100)
+            digit = 0
+    return total + digit
+
+
+def _digits(text: str) -> str:
+    text = text.replace("半分钟", "30秒")
+    text = re.sub(rf"百分之\s*({_CN_NUM}|\d+)", lambda m: f"{m[1] if m[1].isdigit() else _number(m[1])}%", text)
+    return re.sub(rf"({_CN_NUM})\s*(?=秒|分钟|帧|倍)", lambda m: str(_number(m[1])), text)
+
+
+_TEXT = r"(?:标题|字幕|文字|文案|标语|qtext)"
+_VERB = r"(?:推进|推近|放大|聚焦|特写|拉近|对准|推向|推到)\s*(?:到|在|至)?\s*"
+_TO = r"(?:向|推向|推到|移向|聚焦|对准|朝|到)\s*(?:画面)?的?\s*"
+_COLOURS = {"白色|纯白": "#ffffff", "黑色": "#111111", "黄色": "#ffd23f", "红色": "#e63946", "蓝色": "#3a86ff",
+            "绿色": "#2ec4b6", "橙色": "#fb8500", "粉色|粉红色": "#ff70a6", "金色": "#e9c46a"}  # fmt: skip
+
+VOCABULARY = Vocabulary(
+    code="zh",
+    digits=_digits,
+    durations=((r"(?<![\d.])(\d+(?:\.\d+)?)\s*秒", 1.0), (r"(?<![\d.])(\d+(?:\.\d+)?)\s*分钟", 60.0)),
+    fps=r"(?:每秒\s*)?(\d+(?:\.\d+)?)\s*帧|帧率\s*(?:为|是)?\s*(\d+(?:\.\d+)?)",
+    platforms=(
+        (r"竖屏|竖版|竖向|抖音|快手|视频号|手机全屏", "9:16"),
+        (r"小红书", "4:5"),
+        (r"正方形|方形|方屏", "1:1"),
+        (r"横屏|横版|宽屏|哔哩哔哩|b\s*站|西瓜视频", "16:9"),
+    ),
+    moves=(
+        (r"肯\s*伯恩斯", "ken_burns"),
+        (r"环绕|环拍|绕着|旋转镜头|视差", "orbit"),
+        (r"拉远|拉出|后拉|镜头后退|拉开", "pull_out"),
+        (r"(?:向|往)左(?:平移|移动?|摇)|左移|左摇", "pan_left"),
+        (r"(?:向|往)右(?:平移|移动?|摇)|右移|右摇", "pan_right"),
+        (r"(?:向|往)上(?:平移|移动?|摇)|上移|上摇", "pan_up"),
+        (r"(?:向|往)下(?:平移|移动?|摇)|下移|下摇", "pan_down"),
+        (r"平移|横移|摇镜", "pan?"),
+        (r"静止|固定镜头|镜头不动|不要运镜|静态", "static"),
+        (r"(?:从)?(?:全景|远景|广角)\s*(?:开始|起)", "wide"),
+        (r"停留|定格|停住|保持不动", "hold"),
+        (r"推进|推近|拉近|推镜|镜头推|(?<!标题)放大(?!标题|字|文字)", "push_in"),
+    ),
+    speeds=(
+        (r"更慢|慢一点|慢一些|再慢", "slower"),
+        (r"更快|快一点|快一些|再快", "faster"),
+        (r"缓慢|慢慢|缓缓|慢速|(?<![欢轻愉])慢", "slow"),
+        (r"快速|迅速|(?<![欢轻愉凉])快(?!手)", "fast"),
+    ),
+    eases=(
+        (r"匀速", "linear"),
+        (r"平滑|顺滑|丝滑|流畅", "ease_in_out"),
+        (r"加速", "ease_in"),
+        (r"减速|缓停", "ease_out"),
+    ),
+    focus=(
+        (_TO + r"左上(?:角|方)?", (0.25, 0.25)),
+        (_TO + r"右上(?:角|方)?", (0.75, 0.25)),
+        (_TO + r"左下(?:角|方)?", (0.25, 0.75)),
+        (_TO + r"右下(?:角|方)?", (0.75, 0.75)),
+        (_TO + r"(?:顶部|上方)", (0.5, 0.25)),
+        (_TO + r"(?:底部|下方)", (0.5, 0.75)),
+        (_TO + r"(?:左侧|左边)", (0.25, 0.5)),
+        (_TO + r"(?:右侧|右边)", (0.75, 0.5)),
+        (_TO + r"(?:中间|中心)", (0.5, 0.5)),
+    ),
+    targets=(
+        (_VERB + r"(?:人物的?|模特的?|她的?|他的?)?(?:脸部|面部|人脸|脸)|(?:脸部|面部|人脸)\s*特写", "face"),
+        (_VERB + r"(?:logo|标志|商标|文字|招牌)", "text"),
+        (_VERB + r"(?:产品|商品|瓶子|主体|杯子|鞋子|手表)|(?:产品|商品)\s*特写", "subject"),
+    ),
+    text=_TEXT,
+    labelled=r"(?:标题|字幕)\s*[:：]\s*([^，。；,.;\n]{1,60})",
+    no_text=r"(?:不要|去掉|删除|删掉|移除|无)\s*(?:标题|字幕|文字)",
+    positions=(
+        (r"左上(?:角|方)?", "top_left"),
+        (r"右上(?:角|方)?", "top_right"),
+        (r"左下(?:角|方)?", "bottom_left"),
+        (r"右下(?:角|方)?", "bottom_right"),
+        (r"顶部|上方|顶端|最上面", "top"),
+        (r"底部|下方|底端|最下面", "bottom"),
+        (r"中间|居中|正中|中央", "center"),
+        (r"左侧|左边", "left"),
+        (r"右侧|右边", "right"),
+    ),
+    place=(
+        r"{text}[^，。；,.;!?！？]{{0,12}}?(?:放在|放到|在|位于|移到|移至|置于)?\s*(?:画面)?的?\s*(?:{pos})",
+        r"(?:{pos})的?\s*{text}",
+    ),
+    sizes=(
+        (r"大一点|大一些|更大|放大|加大", "bigger"),
+        (r"小一点|小一些|更小|缩小", "smaller"),
+        (r"大字|大号|醒目|粗体", "big"),
+        (r"小字|小号", "small"),
+    ),
+    colours=tuple((word, hex_) for word, hex_ in _COLOURS.items()),
+    colour_place=(r"(?:{colour})的?\s*{text}", r"{text}\s*(?:用|为|是|改成|换成|改为|设为)?\s*(?:{colour})"),
+    looks=(
+        (r"黑白|单色|灰度", "bw"),
+        (r"复古|怀旧|胶片|老照片", "vintage"),
+        (r"高对比|强对比|对比度高", "contrast"),
+        (r"暖色调?|暖调|温暖|暖黄", "warm"),
+        (r"冷色调?|冷调|清冷", "cool"),
+    ),
+    vignette=((r"(?:轻微|淡淡的|柔和的?)\s*暗角", "0.2"), (r"(?:强烈的?|重)\s*暗角", "0.5"), (r"暗角|晕影", "0.35")),
+    fades=(
+        (r"无缝循环|循环播放|循环|交叉淡化", "loop"),
+        (r"淡入淡出|渐显渐隐", "fade_both"),
+        (r"淡入|渐显|从黑场?开始", "fade_in"),
+        (r"淡出|渐隐|黑场结束|渐黑", "fade_out"),
+    ),
+    styles=(
+        (r"高级感?|高端|质感|精致", "premium"),
+        (r"奢华|奢侈|豪华", "luxury"),
+        (r"动感|活力|炫酷", "energetic"),
+        (r"俏皮|可爱|有趣|活泼", "playful"),
+        (r"电影感|大片感", "cinematic"),
+        (r"宁静|治愈", "calm"),
+    ),
+    music=r"背景音乐|音乐|配乐|bgm|歌曲|歌|音效|声音|曲子",
+    no_music=r"(?:不要|去掉|删除|删掉|移除|关掉|无|没有)\s*(?:背景)?(?:音乐|配乐|bgm|声音)|静音",
+    moods=(
+        (r"lo\s*-?\s*fi|爵士|慵懒", "lofi"),
+        (r"轻快|欢快|欢乐|流行|节奏感", "upbeat"),
+        (r"舒缓|安静|轻柔|放松|钢琴|温柔", "calm"),
+        (r"史诗|电影|大气|激昂|震撼", "cinematic"),
+    ),
+    trending=r"(?:热门|流行|爆款|火爆)\s*(?:音乐|歌曲?|bgm|配乐|音效)|热歌|神曲",
+    volume=r"(\d+(?:\.\d+)?)\s*%|音量\s*(?:调到|调至|为|设为|设成|到)?\s*(\d+(?:\.\d+)?)",
+    louder=(
+        (r"大声|响一点|音量(?:调)?(?:大|高)|加大音量|调高音量", "up"),
+        (r"小声|轻一点|音量(?:调)?(?:小|低)|降低音量|调低音量", "down"),
+    ),
+    length=r"长一点|短一点|加长|缩短|更长|更短",
+    unsupported=(
+        (r"配音|旁白|解说|朗读", "voiceover"),
+        (r"转场", "transitions"),
+        (r"特效|粒子|烟花|雪花|下雨|火焰|故障风|贴纸|表情包|光斑", "effects"),
+        (r"(?:加|添加|放)\s*(?:logo|水印|标志)|水印", "logo"),
+        (r"慢动作|倒放|倒带|变速", "time"),
+        (r"模糊|虚化|景深", "blur"),
+        (r"调色|滤镜", "grading"),
+    ),
+    generic=r"视频|动画|生成|制作|做成|做一个|动起来|图片|照片|这张图",
+    replies={
+        "make": "我会做一个{seconds}秒的{aspect}视频（{size}，每秒{fps}帧）：{moves}",
+        "then": "，然后",
+        "with": "，",
+        "and": "，",
+        "end": "。",
+        "update": "我会这样修改：{changes}。",
+        "list": "，",
+        "nothing": "没有需要修改的地方。",
+        "pace.slow": "缓慢",
+        "pace.smooth": "平稳",
+        "pace.quick": "快速",
+        "move.push_in": "{pace}推进到{where}",
+        "move.pull_out": "从{where}{pace}拉远",
+        "move.ken_burns": "向{where}{pace}做肯·伯恩斯推移",
+        "move.orbit": "围绕{where}{pace}做环绕视差",
+        "move.static": "固定镜头，画面不动",
+        "move.pan": "{pace}{way}",
+        "way.left": "向左平移",
+        "way.right": "向右平移",
+        "way.up": "向上平移",
+        "way.down": "向下平移",
+        "where.subject": "主体",
+        "where.face": "人脸",
+        "where.text": "文字",
+        "where.centre": "画面中心",
+        "where.top": "画面上方",
+        "where.bottom": "画面下方",
+        "where.left": "画面左侧",
+        "where.right": "画面右侧",
+        "where.top_left": "左上方",
+        "where.top_right": "右上方",
+        "where.bottom_left": "左下方",
+        "where.bottom_right": "右下方",
+        "title": "标题「{title}」放在{pos}",
+        "pos.top_left": "左上角",
+        "pos.top": "顶部",
+        "pos.top_right": "右上角",
+        "pos.left": "左侧",
+        "pos.center": "中间",
+        "pos.right": "右侧",
+        "pos.bottom_left": "左下角",
+        "pos.bottom": "底部",
+        "pos.bottom_right": "右下角",
+        "title.restyled": "标题{how}，放在{pos}",
+        "how.bigger": "放大",
+        "how.smaller": "缩小",
+        "how.restyled": "换了样式",
+        "no_title": "去掉标题",
+        "music": "{mood}背景音乐，音量{vol}%",
+        "no_music": "去掉音乐",
+        "mood.lofi": "慵懒 lo-fi",
+        "mood.upbeat": "轻快",
+        "mood.calm": "舒缓",
+        "mood.cinematic": "电影感",
+        "look": "{look}色调",
+        "look.bw": "黑白",
+        "look.warm": "暖",
+        "look.cool": "冷",
+        "look.vintage": "复古",
+        "look.contrast": "高对比",
+        "no_look": "原始色彩",
+        "vignette": "暗角",
+        "fade_in": "从黑场淡入",
+        "fade_out": "淡出到黑场",
+        "loop": "首尾交叉淡化循环",
+        "seconds": "时长{seconds}秒",
+        "fps": "每秒{fps}帧",
+        "unsupported": "这里无法添加{what}，所以没有加。",
+        "what.voiceover": "配音或旁白",
+        "what.transitions": "转场（视频只有一个镜头）",
+        "what.effects": "视觉特效",
+        "what.logo": "logo 或水印",
+        "what.time": "时间特效（慢动作、倒放）",
+        "what.blur": "模糊效果",
+        "what.grading": "自定义调色（可选黑白、暖色、冷色、复古、高对比）",
+        "duration_many": "你给了不止一个时长；我用了{used}秒，而不是{other}秒。",
+        "duration_range": "时长 {seconds} 秒超出支持范围（{lo}-{hi} 秒）",
+        "length_needs_number": "请告诉我具体秒数（例如“8秒”）来修改时长。",
+        "fps_nearest": "不支持每秒{asked}帧（只有24、30、60）；我用了最接近的{used}帧。",
+        "resolution": "无法渲染 {asked}；我用了 {used}（{aspect}）。",
+        "ratio": "无法做 {asked}；我用了最接近的比例 {aspect}。",
+        "instagram": "Instagram 我做了 1:1 方形；要 9:16 请说 Reels，要信息流请说 4:5。",
+        "shapes_many": "你要了不止一种画幅；我用了 {used}，而不是“{other}”。",
+        "max_1080": "这里最高渲染 1080p；我用了 1080p。",
+        "title_long": "标题有{n}个字符；我保留了前120个。",
+        "title_extra": "只能显示一段文字「{title}」；没有加「{other}」。",
+        "title_missing": "你提到了标题但没有给文字；请用引号写出来，例如「春季促销」。",
+        "pan_which": "你没有说往哪个方向平移；我从左向右平移。",
+        "moves_many": "最多连续{n}个镜头运动；没有做{rest}。",
+        "orbit_first": "环绕只能作为第一个运动；后面的环绕没有做。",
+        "speeds_two": "你要了两种速度；我用了“{used}”。",
+        "zoom_range": "缩放 {asked} 超出范围；我限制在 2% 到 2 倍之间。",
+        "no_target": "画面里没有找到{what}，所以我推进到最吸引视线的地方。",
+        "target.face": "人脸",
+        "target.subject": "明确的主体",
+        "target.text": "logo 或文字",
+        "looks_many": "你要了不止一种色调；我用了{used}，而不是{other}。",
+        "styles_many": "你提了不止一种风格；我按“{used}”做，而不是“{other}”。",
+        "music_unknown": "没有“{genre}”音乐；我用了{mood}的生成配乐。",
+        "trending": "无法获取热门音乐（这里没有授权曲库）；我用了{mood}的生成配乐代替。",
+        "volume_high": "音量 {asked}% 超过 100%；我用了 100%。",
+        "not_understood": "我没有从“{text}”里读出能执行的要求；用了默认设置。",
+        "soft": "图片是 {iw}x{ih}，放大到 {w}x{h} 会发虚。",
+        "portrait": "这是竖图；说“竖屏”可以做 9:16，保留更多画面。",
+        "font": "本地渲染器没有中文字体，标题里的部分字符可能显示为“?”。",
+        "no_change": "没有从“{text}”里找到要修改的地方；视频保持不变。",
+        "faces_cut": "{aspect} 画面放不下所有人脸；我保证了{kept}完整。",
+        "kept.largest": "最大的那张脸",
+        "kept.none": "没有一张脸能",
+    },
+)
