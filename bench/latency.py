@@ -47,6 +47,8 @@ def fresh_env(tmp: Path) -> dict[str, str]:
     """A newcomer's environment: nothing cached, no Prefect or NemoVideo state, the embedded backend."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEMO_"))}
     env.update(PREFECT_HOME=str(tmp / "prefect"), NEMO_HOME=str(tmp / "nemo"), PYTHONPATH=str(ROOT))
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"  # a busy machine: wait rather than fail
+    tmp.mkdir(parents=True, exist_ok=True)  # Prefect creates its home but not the folders above it
     return env
 
 
