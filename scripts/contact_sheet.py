@@ -37,6 +37,10 @@ PROMPTS = [
     "做成5秒的竖屏视频，缓慢推进到产品，暖色调",  # noqa: RUF001 - typed with Chinese commas
     "横屏，向右平移然后拉远，淡入淡出，标题「春季促销」",  # noqa: RUF001
 ]
+GLOSS = {  # the column headings, since no CJK font is installed here to draw the Chinese
+    PROMPTS[6]: "(zh) make it a 5-second vertical video, slow push-in to the product, warm tones",
+    PROMPTS[7]: "(zh) landscape, pan right then pull out, fade in and out, title \u300c\u6625\u5b63\u4fc3\u9500\u300d",
+}
 BOX_W, BOX_H, GAP, TEXT_H = 132, 132, 6, 74
 INK, PAPER, MUTED = (235, 235, 240), (24, 26, 32), (160, 165, 180)
 
@@ -82,14 +86,14 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
 
 def _cell(image: Path, prompt: str, size: tuple[int, int], framing: object, tmp: Path) -> tuple[list[Image.Image], str]:
     plan = direct(prompt, image_asset="img", image_size=size, framing=framing)  # type: ignore[arg-type]
+    said = plan.texts[0]
+    if plan.lang != "en":  # no CJK font here to draw the Chinese reply: show the same sentence in English
+        said = "[zh] " + describe("en", from_draft(plan.draft), [])
     draft = plan.draft
     m = draft["m"]
     m.update(width=m["width"] // 8 * 2, height=m["height"] // 8 * 2, fps=8)
     clip = tmp / "clip.mp4"
     render_final(draft, {"img": image}, clip, settings=EncodeSettings.for_quality("medium"))
-    said = plan.texts[0]
-    if plan.lang != "en":  # no CJK font here to draw the Chinese reply: show the same sentence in English
-        said = "[zh] " + describe("en", from_draft(plan.draft), [])
     notes = [t for t in plan.texts[1:] if plan.lang == "en"]
     return _frames(clip), " ".join([said, *notes])
 
@@ -105,7 +109,7 @@ def main() -> None:
     draw.text((GAP, 8), "Frames at 0%, 50%, 100%: 8 photographs x 8 prompts, with the director's sentence",
               font=_font(20), fill=INK)  # fmt: skip
     for j, prompt in enumerate(PROMPTS):
-        lines = _wrap(prompt if prompt.isascii() else f"(zh) {prompt}", _font(11), cell_w - GAP)
+        lines = _wrap(GLOSS.get(prompt, prompt), _font(11), cell_w - GAP)
         for k, line in enumerate(lines[:2]):
             draw.text((label_w + j * (cell_w + GAP), 34 + 13 * k), line, font=_font(11), fill=INK)
     with tempfile.TemporaryDirectory(prefix="nemo-sheet-") as folder:
