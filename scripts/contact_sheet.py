@@ -39,7 +39,7 @@ PROMPTS = [
 ]
 GLOSS = {  # the column headings, since no CJK font is installed here to draw the Chinese
     PROMPTS[6]: "(zh) make it a 5-second vertical video, slow push-in to the product, warm tones",
-    PROMPTS[7]: "(zh) landscape, pan right then pull out, fade in and out, title \u300c\u6625\u5b63\u4fc3\u9500\u300d",
+    PROMPTS[7]: "(zh) landscape, pan right then pull out, fade in and out, title 'Spring Sale' (in Chinese)",
 }
 BOX_W, BOX_H, GAP, TEXT_H = 132, 132, 6, 74
 INK, PAPER, MUTED = (235, 235, 240), (24, 26, 32), (160, 165, 180)
