@@ -1,9 +1,11 @@
-"""Render a few example clips through the director and renderer and lay out their first, middle and last frames.
+"""Render 8 real photographs x 8 prompts through the framing, director and renderer, and lay out the frames.
 
-    python scripts/make_examples.py && python scripts/contact_sheet.py [--out docs/images/contact-sheet.png]
+    flock /tmp/nemo-heavy.lock python scripts/contact_sheet.py [--out docs/images/contact-sheet.png]
 
-Each row is one clip: the instruction it came from, then frames at 0%, 50% and 100% of its length, so the
-motion (and where it heads), the aspect ratio and the title fade can be judged at a glance.
+Each row is one photograph (scikit-image's data set and examples/), each column one prompt (two Chinese);
+a cell shows the clip's frames at 0%, 50% and 100% and the director's sentence under them, so framing (are
+faces whole?), motion, looks and text placement can be judged at a glance. Clips render at a quarter of
+their size and 8 fps (the framing and the motion are the same at any size).
 """
 
 from __future__ import annotations
@@ -13,39 +15,62 @@ import tempfile
 from pathlib import Path
 
 import av
+import numpy as np
+import skimage.data
 from PIL import Image, ImageDraw, ImageFont
 
 from prefect_nemo.local.studio.director import direct
-from prefect_nemo.local.studio.renderer import EncodeSettings, focus_point, render_final
+from prefect_nemo.local.studio.director.clip import from_draft
+from prefect_nemo.local.studio.director.replies import describe
+from prefect_nemo.local.studio.framing import analyse
+from prefect_nemo.local.studio.renderer import EncodeSettings, render_final
 
 ROOT = Path(__file__).resolve().parent.parent
-CLIPS = [
-    ("product.jpg", "3-second push-in with the title 'NOIR eau de parfum', calm music"),
-    ("illustration.png", "3 seconds, vertical, pan right across the hills"),
-    ("poster.png", "3 sec 4:5 slow pull-out"),
-    ("portrait.jpg", "3 seconds, square, Ken Burns toward the top left"),
-    ("product.jpg", "3-second orbit-like parallax drift, 16:9"),
+PHOTOS = ["astronaut", "camera", "chelsea", "coffee", "rocket", "portrait.jpg", "product.jpg", "poster.png"]
+PROMPTS = [
+    "zoom into the face",
+    "5-second vertical TikTok, slow pan left then zoom in, title 'New Drop' at the top",
+    "make it feel premium, black and white, fade in from black",
+    "square, start wide, push in, hold, logo text 'ACME' bottom right",
+    "4:5 vintage look with a soft vignette, slow pull-out",
+    "energetic 16:9 orbit, crossfade loop, title 'GO' top left",
+    "做成5秒的竖屏视频，缓慢推进到产品，暖色调",  # noqa: RUF001 - typed with Chinese commas
+    "横屏，向右平移然后拉远，淡入淡出，标题「春季促销」",  # noqa: RUF001
 ]
-THUMB_H, GAP, LABEL_W = 220, 12, 330
-INK, PAPER, MUTED = (235, 235, 240), (24, 26, 32), (150, 155, 170)
+GLOSS = {  # the column headings, since no CJK font is installed here to draw the Chinese
+    PROMPTS[6]: "(zh) make it a 5-second vertical video, slow push-in to the product, warm tones",
+    PROMPTS[7]: "(zh) landscape, pan right then pull out, fade in and out, title 'Spring Sale' (in Chinese)",
+}
+BOX_W, BOX_H, GAP, TEXT_H = 132, 132, 6, 74
+INK, PAPER, MUTED = (235, 235, 240), (24, 26, 32), (160, 165, 180)
 
 
 def _font(px: int) -> ImageFont.FreeTypeFont:
-    font = ImageFont.load_default(size=px)
-    assert isinstance(font, ImageFont.FreeTypeFont)
-    return font
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", px)
+    except OSError:
+        font = ImageFont.load_default(size=px)
+        assert isinstance(font, ImageFont.FreeTypeFont)
+        return font
+
+
+def _photo(name: str, folder: Path) -> Path:
+    """A photograph on disk: an examples/ file, or a scikit-image data photo saved as PNG."""
+    if "." in name:
+        return ROOT / "examples" / name
+    img = getattr(skimage.data, name)()
+    img = np.stack([img] * 3, axis=-1) if img.ndim == 2 else img[..., :3]
+    path = folder / f"{name}.png"
+    Image.fromarray(np.ascontiguousarray(img, dtype=np.uint8)).save(path)
+    return path
 
 
 def _frames(clip: Path) -> list[Image.Image]:
-    """Frames at 0%, 50% and 100% of the clip, decoded (not re-rendered), as RGB."""
+    """Frames at 0%, 50% and 100% of the clip, decoded, as RGB."""
     with av.open(str(clip)) as box:
         count = box.streams.video[0].frames
         want = sorted({0, (count - 1) // 2, count - 1})
-        return [
-            Image.fromarray(frame.to_ndarray(format="rgb24"))
-            for i, frame in enumerate(box.decode(video=0))
-            if i in want
-        ]
+        return [Image.fromarray(f.to_ndarray(format="rgb24")) for i, f in enumerate(box.decode(video=0)) if i in want]
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
@@ -59,46 +84,51 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
     return [*lines, line]
 
 
+def _cell(image: Path, prompt: str, size: tuple[int, int], framing: object, tmp: Path) -> tuple[list[Image.Image], str]:
+    plan = direct(prompt, image_asset="img", image_size=size, framing=framing)  # type: ignore[arg-type]
+    said = plan.texts[0]
+    if plan.lang != "en":  # no CJK font here to draw the Chinese reply: show the same sentence in English
+        said = "[zh] " + describe("en", from_draft(plan.draft), [])
+    draft = plan.draft
+    m = draft["m"]
+    m.update(width=m["width"] // 8 * 2, height=m["height"] // 8 * 2, fps=8)
+    clip = tmp / "clip.mp4"
+    render_final(draft, {"img": image}, clip, settings=EncodeSettings.for_quality("medium"))
+    notes = [t for t in plan.texts[1:] if plan.lang == "en"]
+    return _frames(clip), " ".join([said, *notes])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images" / "contact-sheet.png")
     out = parser.parse_args().out
-    rows: list[tuple[str, str, list[Image.Image]]] = []
-    with tempfile.TemporaryDirectory(prefix="nemo-sheet-") as tmp:
-        for n, (name, instruction) in enumerate(CLIPS):
-            image = ROOT / "examples" / name
-            with Image.open(image) as img:
-                size = img.size
-            plan = direct(instruction, image_asset="img", image_size=size, saliency=focus_point(image))
-            clip = Path(tmp) / f"clip{n}.mp4"
-            render_final(plan.draft, {"img": image}, clip, settings=EncodeSettings.for_quality("medium"))
-            thumbs = [
-                f.resize((round(f.width * THUMB_H / f.height), THUMB_H), Image.Resampling.LANCZOS)
-                for f in _frames(clip)
-            ]
-            rows.append((f"{name}: \u201c{instruction}\u201d", plan.texts[0], thumbs))
-    width = LABEL_W + max(sum(t.width + GAP for t in thumbs) for _, _, thumbs in rows) + GAP
-    head = 56
-    sheet = Image.new("RGB", (width, head + len(rows) * (THUMB_H + 2 * GAP + 18)), PAPER)
+    cell_w = 3 * (BOX_W + GAP)
+    head, label_w = 64, 120
+    sheet = Image.new("RGB", (label_w + len(PROMPTS) * (cell_w + GAP), head + len(PHOTOS) * (BOX_H + TEXT_H)), PAPER)
     draw = ImageDraw.Draw(sheet)
-    draw.text(
-        (GAP, 16), "prefect-nemo local renderer: frames at 0%, 50% and 100% of each clip", font=_font(24), fill=INK
-    )
-    y = head
-    for label, said, thumbs in rows:
-        ty = y + GAP
-        for line in _wrap(label, _font(17), LABEL_W - 2 * GAP)[:4]:
-            draw.text((GAP, ty), line, font=_font(17), fill=INK)
-            ty += 22
-        for line in _wrap(said.removeprefix("I'll make a "), _font(14), LABEL_W - 2 * GAP)[:5]:
-            draw.text((GAP, ty + 6), line, font=_font(14), fill=MUTED)
-            ty += 18
-        x = LABEL_W
-        for thumb, pct in zip(thumbs, ("0%", "50%", "100%"), strict=True):
-            sheet.paste(thumb, (x, y + GAP))
-            draw.text((x + 4, y + GAP + THUMB_H + 2), pct, font=_font(14), fill=MUTED)
-            x += thumb.width + GAP
-        y += THUMB_H + 2 * GAP + 18
+    draw.text((GAP, 8), "Frames at 0%, 50%, 100%: 8 photographs x 8 prompts, with the director's sentence",
+              font=_font(20), fill=INK)  # fmt: skip
+    for j, prompt in enumerate(PROMPTS):
+        lines = _wrap(GLOSS.get(prompt, prompt), _font(11), cell_w - GAP)
+        for k, line in enumerate(lines[:2]):
+            draw.text((label_w + j * (cell_w + GAP), 34 + 13 * k), line, font=_font(11), fill=INK)
+    with tempfile.TemporaryDirectory(prefix="nemo-sheet-") as folder:
+        tmp = Path(folder)
+        for i, name in enumerate(PHOTOS):
+            image = _photo(name, tmp)
+            framing = analyse(image)
+            y = head + i * (BOX_H + TEXT_H)
+            draw.text((GAP, y + 4), name, font=_font(13), fill=INK)
+            draw.text((GAP, y + 22), f"{len(framing.faces)} face(s)", font=_font(11), fill=MUTED)
+            for j, prompt in enumerate(PROMPTS):
+                frames, said = _cell(image, prompt, framing.size, framing, tmp)
+                x = label_w + j * (cell_w + GAP)
+                for k, frame in enumerate(frames):
+                    frame.thumbnail((BOX_W, BOX_H))
+                    sheet.paste(frame, (x + k * (BOX_W + GAP) + (BOX_W - frame.width) // 2, y))
+                for k, line in enumerate(_wrap(said, _font(10), cell_w - GAP)[:6]):
+                    draw.text((x, y + BOX_H + 2 + 12 * k), line, font=_font(10), fill=MUTED)
+                print(f"{name} x {prompt[:40]!r}: {said[:90]}", flush=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(out, optimize=True)
     print(f"wrote {out} ({sheet.width}x{sheet.height}, {out.stat().st_size // 1024} KB)")

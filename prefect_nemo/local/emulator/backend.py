@@ -234,7 +234,7 @@ class Backend(RenderJobs):
         try:
             info = image["info"]
             audio = [u for u in uploads if u["file_type"] == "audio"]
-            focus = await self._in_worker(worker.focus, image["path"])
+            focus = await self._with_heartbeats(channel, self._in_worker(worker.focus, image["path"]))
             try:
                 plan = director.direct(
                     message,

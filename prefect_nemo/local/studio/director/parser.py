@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 
-from ..motion import Motion
 from . import vocab_en, vocab_zh
 from .clip import ASPECTS, FADE_IN_MS, FADE_OUT_MS, FPS_CHOICES, LOOP_MS, Clip, nearest_aspect
+from .moves import Move, fresh, kind_of, preset, scaled, sequence
 from .vocab import STYLES, Style, Vocabulary, language_of
 
-__all__ = ["LANGUAGES", "MAX_MOVES", "MAX_S", "MIN_S", "InstructionRejected", "Reader", "preset"]
+__all__ = ["LANGUAGES", "MAX_S", "MIN_S", "InstructionRejected", "Reader"]
 
 LANGUAGES: dict[str, Vocabulary] = {v.code: v for v in (vocab_en.VOCABULARY, vocab_zh.VOCABULARY)}
 MIN_S, MAX_S = 1.0, 60.0
-MAX_MOVES = 4
 V = TypeVar("V")
 _QUOTES = re.compile(
     '"([^"]+)"|\u201c([^\u201d]+)\u201d|\u2018([^\u2019]+)\u2019|\u300c([^\u300d]+)\u300d|\u300e([^\u300f]+)\u300f'
@@ -37,14 +36,6 @@ _PLAIN = set("some background with the a nice good add and of any qtext louder l
 
 class InstructionRejected(ValueError):
     """The instruction cannot be carried out; the message names the offending value."""
-
-
-@dataclass(frozen=True)
-class Move:
-    """One camera move as read, with what it aims at when a phrase named it ("zoom into the face")."""
-
-    kind: str
-    aim: str | None = None
 
 
 def _find(table: Sequence[tuple[str, V]], text: str) -> list[tuple[int, V, re.Match[str]]]:
@@ -243,8 +234,8 @@ class Reader:
         zooms = list(re.finditer(_ZOOM_BY, self.text))
         for m in zooms:  # blank just the amount, so the volume reader doesn't take it as a percentage
             self.text = self.text[: m.start(1)] + " " * (m.end(1) - m.start(1)) + self.text[m.end(1) :]
-        found = [(at, Move(_kind(name, m[0]))) for at, name, m in self.take_rows(self.rows("moves"))]
-        moves = _sequence([mv for _, mv in sorted(self.moves + found, key=lambda am: am[0])], self)
+        found = [(at, Move(kind_of(name, m[0]))) for at, name, m in self.take_rows(self.rows("moves"))]
+        moves = sequence([mv for _, mv in sorted(self.moves + found, key=lambda am: am[0])], self.note)
         if moves:
             first = moves[0]
             same = first.kind == mo.type and not mo.then and first.aim is None
@@ -253,8 +244,8 @@ class Reader:
             self.aims = [mv.aim for mv in moves]
         speed = _find(self.rows("speeds"), self.text)
         if self.style and not speed:
-            mo = replace(_scaled(_fresh(mo), self.style.speed), ease=self.style.ease,
-                         then=tuple(replace(_scaled(_fresh(leg), self.style.speed), ease=self.style.ease)
+            mo = replace(scaled(fresh(mo), self.style.speed), ease=self.style.ease,
+                         then=tuple(replace(scaled(fresh(leg), self.style.speed), ease=self.style.ease)
                                     for leg in mo.then))  # fmt: skip
         if speed:
             self.take("|".join(p for p, _ in self.rows("speeds")))
@@ -262,8 +253,8 @@ class Reader:
             if len({s[1] for s in speed}) > 1:
                 self.note("speeds_two", used=speed[0][2][0].strip())
             factor = {"slow": 0.6, "fast": 1.8, "slower": 0.6, "faster": 1.6}[how]
-            base = mo if how in ("slower", "faster") else _fresh(mo)
-            mo = replace(_scaled(base, factor), then=tuple(_scaled(leg if how in ("slower", "faster") else _fresh(leg),
+            base = mo if how in ("slower", "faster") else fresh(mo)
+            mo = replace(scaled(base, factor), then=tuple(scaled(leg if how in ("slower", "faster") else fresh(leg),
                                                                     factor) for leg in base.then))  # fmt: skip
             mo = replace(mo, ease="ease_out") if how == "fast" else mo
         ease = self.take_rows(self.rows("eases"))
@@ -315,57 +306,3 @@ class Reader:
             self.understood = True
             clip = replace(clip, vol=round(min(1.0, max(0.05, clip.vol * (1.5 if louder[0][1] == "up" else 0.6))), 3))
         return clip
-
-
-def _kind(name: str, said: str) -> str:
-    if name == "pan":
-        way = re.search(r"(left|right|up|down)\b", said)
-        return f"pan_{way[1] if way else 'right'}"
-    return name
-
-
-def _sequence(moves: list[Move], reader: Reader) -> list[Move]:
-    """Moves in the order said, cleaned: 'wide' only says where to start, 'hold' is a still leg, repeats merge."""
-    out: list[Move] = []
-    for mv in moves:
-        if mv.kind == "wide":
-            continue
-        if mv.kind == "pan?":
-            reader.note("pan_which")
-            mv = Move("pan_right")
-        kind = "static" if mv.kind == "hold" else mv.kind
-        if out and (kind == out[-1].kind or {kind, out[-1].kind} == {"ken_burns", "push_in"}):
-            out[-1] = Move(out[-1].kind, out[-1].aim or mv.aim)
-            continue
-        if kind == "orbit" and out:
-            reader.note("orbit_first")
-            continue
-        out.append(Move(kind, mv.aim))
-    if len(out) > MAX_MOVES:
-        rest = ", ".join(mv.kind.replace("_", " ") for mv in out[MAX_MOVES:])
-        reader.note("moves_many", n=MAX_MOVES, rest=rest)
-        out = out[:MAX_MOVES]
-    return out
-
-
-def preset(kind: str, k: float, focus: tuple[float, float]) -> Motion:
-    """Default numbers for each move at speed factor ``k`` (1 = normal)."""
-    zoom = {"push_in": (1.0, 1.15), "pull_out": (1.15, 1.0), "ken_burns": (1.02, 1.2), "orbit": (1.12, 1.16),
-            "static": (1.0, 1.0)}.get(kind, (1.12, 1.12))  # fmt: skip
-    return _scaled(Motion(type=kind, zoom=zoom, focus=focus, travel=0.7, tilt=1.5 if kind == "orbit" else 0.0), k)
-
-
-def _fresh(mo: Motion) -> Motion:
-    return replace(preset(mo.type, 1.0, mo.focus), ease=mo.ease, keep=mo.keep, then=mo.then)
-
-
-def _scaled(mo: Motion, k: float) -> Motion:
-    """Scale how far the camera moves (zoom change, pan travel, orbit swing) by ``k``."""
-    z0, z1 = mo.zoom
-    if mo.type.startswith("pan_"):
-        z0 = z1 = min(2.0, 1 + (max(z0, z1) - 1) * min(k, 1.5))
-    elif mo.type != "static":
-        lo, hi = min(z0, z1), min(2.0, min(z0, z1) + abs(z1 - z0) * k)
-        z0, z1 = (hi, lo) if z0 > z1 else (lo, hi)
-    return replace(mo, zoom=(round(z0, 4), round(z1, 4)), travel=round(min(1.0, mo.travel * k), 4),
-                   tilt=round(min(10.0, mo.tilt * k), 3))  # fmt: skip
