@@ -8,6 +8,8 @@ handed to the AAC encoder in 1024-sample frames.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import math
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -202,22 +204,41 @@ def _draw(text: str, px: int, width: int, rgb: tuple[int, ...]) -> Image.Image:
 
 
 def _face(text: str) -> tuple[ImageFont.FreeTypeFont, str]:
-    """Pillow's built-in Aileron covers ASCII only; use DejaVu Sans when installed for other characters,
-    else fold accents and dashes so no glyph renders as an empty box."""
-    aileron = ImageFont.load_default(size=32)
-    assert isinstance(aileron, ImageFont.FreeTypeFont), "Pillow built without FreeType"
-    if not _missing(aileron, text):
-        return aileron, text
-    try:
-        dejavu = ImageFont.truetype("DejaVuSans.ttf", 32)
-        if not _missing(dejavu, text):
-            return dejavu, text
-    except OSError:
-        pass
+    """The first font that draws every character: Pillow's built-in Aileron (ASCII), DejaVu Sans, then a CJK
+    font (installed on the system, or Noto Sans CJK from the `cjk` extra); else accents and dashes are folded
+    and what still has no glyph becomes '?' (the director says so), never an empty box."""
+    for font in _fonts():
+        if not _missing(font, text):
+            return font, text
+    aileron = _fonts()[0]
     folded = unicodedata.normalize("NFKD", text.translate(_ASCII))
     folded = "".join(c for c in folded if not unicodedata.combining(c))
     gone = _missing(aileron, folded)
     return aileron, "".join("?" if c in gone else c for c in folded)
+
+
+def drawable(text: str) -> bool:
+    """Whether some installed font draws every character of ``text`` (else it renders with '?')."""
+    return any(not _missing(font, text) for font in _fonts())
+
+
+_CJK_FONTS = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "wqy-zenhei.ttc", "wqy-microhei.ttc")
+
+
+@functools.cache
+def _fonts() -> tuple[ImageFont.FreeTypeFont, ...]:
+    """Loaded once per process: a CJK face is a 16 MB file."""
+    aileron = ImageFont.load_default(size=32)
+    assert isinstance(aileron, ImageFont.FreeTypeFont), "Pillow built without FreeType"
+    found = [aileron]
+    spec = importlib.util.find_spec("mplfonts")  # the `cjk` extra: located, not imported (it imports matplotlib)
+    bundled = [str(Path(spec.origin).parent / "fonts" / "NotoSansCJKsc-Regular.otf")] if spec and spec.origin else []
+    for name in ("DejaVuSans.ttf", *_CJK_FONTS, *bundled):
+        try:
+            found.append(ImageFont.truetype(name, 32))
+        except OSError:  # not installed
+            continue
+    return tuple(found)
 
 
 _ASCII = str.maketrans({"\u2014": "-", "\u2013": "-", "\u00a0": " "})

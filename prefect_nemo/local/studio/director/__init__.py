@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..framing import Box, Framing, centre, union
+from ..overlay import drawable
 from .clip import ASPECTS, FPS_CHOICES, Clip, build, from_draft
 from .parser import LANGUAGES, InstructionRejected, Reader
 from .replies import changes, describe, say
@@ -73,7 +74,7 @@ def direct(
             reader.note("soft", iw=width, ih=height, w=w, h=h)
         if height > width * 1.2 and after.aspect == "16:9" and not reader.quotes:
             reader.note("portrait")
-    if after.title and any(ord(c) > 0x24F for c in after.title):
+    if after.title and not drawable(after.title):
         reader.note("font")
     video_changed = previous is None or after.picture() != before.picture()
     edit = (after.title, after.pos, after.size, after.color, after.music, after.mood, after.vol)

@@ -302,7 +302,8 @@ VOCABULARY = Vocabulary(
         "not_understood": "I didn't find a direction I understand in “{text}”; I used the defaults.",
         "soft": "The image is {iw}x{ih}; stretched to {w}x{h} it will look soft.",
         "portrait": "The image is portrait; say 'vertical' for a 9:16 clip that keeps more of it.",
-        "font": "Some title characters may fall back to a plain font or '?' in the local renderer.",
+        "font": "No installed font draws every character of the title, so those show as '?'; "
+        "pip install 'prefect-nemo[cjk]' adds one.",
         "no_change": "I didn't find a change to make in “{text}”; the clip stays as it was.",
         "faces_cut": "Not every face fits a {aspect} frame; I kept {kept} whole.",
         "kept.largest": "the largest face",

@@ -272,7 +272,7 @@ VOCABULARY = Vocabulary(
         "not_understood": "我没有从“{text}”里读出能执行的要求；用了默认设置。",
         "soft": "图片是 {iw}x{ih}，放大到 {w}x{h} 会发虚。",
         "portrait": "这是竖图；说“竖屏”可以做 9:16，保留更多画面。",
-        "font": "本地渲染器没有中文字体，标题里的部分字符可能显示为“?”。",
+        "font": "没有能显示标题全部字符的字体，缺字显示为“?”；pip install 'prefect-nemo[cjk]' 可安装中文字体。",
         "no_change": "没有从“{text}”里找到要修改的地方；视频保持不变。",
         "faces_cut": "{aspect} 画面放不下所有人脸；我保证了{kept}完整。",
         "kept.largest": "最大的那张脸",
