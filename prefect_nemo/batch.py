@@ -66,6 +66,23 @@ class BatchResult(list[BatchItem]):
         """How many inputs ended in each status, in a fixed order."""
         return {s: sum(1 for i in self if i.status == s) for s in ("ok", "cached", "skipped", "failed")}
 
+    def summary(self, first: int = 3) -> str:
+        """One line for a run's state and log: the counts, then the first failures by name and reason."""
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts().items() if n or s in ("ok", "failed"))
+        line = f"{len(self)} images: {counts}"
+        failed = self.failed
+        if failed:
+            named = "; ".join(_reason(i) for i in failed[:first])
+            more = f"; and {len(failed) - first} more" if len(failed) > first else ""
+            line += f". First failures: {named}{more}"
+        return line
+
+
+def _reason(item: BatchItem) -> str:
+    name = Path(item.image).name
+    error = item.error or item.status
+    return error if name in error else f"{name}: {error}"
+
 
 def build_jobs(
     images: Sequence[str | Path],

@@ -7,13 +7,14 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 from prefect_nemo import tasks
 from prefect_nemo.credentials import NemoCredentials
+from prefect_nemo.dispatch import NemoTask
 from prefect_nemo.errors import (
     NemoAPIError,
     NemoBadRequest,
@@ -98,17 +99,19 @@ def check_spec(spec: ClipSpec) -> None:
         raise NemoInputError("duration", f"{spec.duration:g} s is out of range; clips are {low:g}-{high:g} s long")
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def _step(task: F) -> F:
-    """A step as its Prefect task inside a flow or task run (named, retried, shown in the UI), and as the plain
-    function outside one, so a conversion from a script or the CLI needs no Prefect API or temporary server."""
+def _step(task: NemoTask[P, R]) -> Callable[P, Awaitable[R]]:
+    """A step as its (async) Prefect task inside a flow or task run (named, retried, shown in the UI), and as the
+    plain function outside one, so a conversion from a script or the CLI needs no Prefect API or temporary server."""
     from prefect.context import FlowRunContext, TaskRunContext
 
+    async_task: Any = task.aio or task  # the pipeline always runs in an event loop
     if FlowRunContext.get() is None and TaskRunContext.get() is None:
-        return cast(F, task.fn)  # type: ignore[attr-defined]
-    return task
+        return cast(Callable[P, Awaitable[R]], async_task.fn)
+    return cast(Callable[P, Awaitable[R]], async_task)
 
 
 def _render_id() -> str:

@@ -10,7 +10,7 @@ import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from prefect_nemo import ClipResult, batch_image_to_video, convert_folder, image_to_video, refine_clip
+from prefect_nemo import ClipResult, NemoBatchFailed, batch_image_to_video, convert_folder, image_to_video, refine_clip
 from prefect_nemo.local.launcher import LocalServer
 from prefect_nemo.media import probe
 from tests.conftest import write_image
@@ -78,20 +78,30 @@ class TestImageToVideo:
 
 
 class TestBatch:
-    async def test_one_bad_image_does_not_sink_the_batch(
+    async def test_one_bad_image_does_not_sink_the_batch_but_fails_the_run(
         self, harness: None, local_server: LocalServer, tmp_path: Path
     ) -> None:
         good = [write_image(tmp_path / f"item-{i}.png", (500 + 10 * i, 410)) for i in range(3)]
         bad = tmp_path / "broken.png"
         bad.write_text("this is not a picture")
-        items: list[Any] = await batch_image_to_video(
-            [*good, bad], "1-second push-in", max_concurrency=3, out_dir=tmp_path / "batch"
+        state = await batch_image_to_video(
+            [*good, bad], "1-second push-in", max_concurrency=3, out_dir=tmp_path / "batch", return_state=True
         )
+        assert state.is_failed()
+        assert "3 ok, 1 failed" in (state.message or "") and "broken.png" in (state.message or "")
+        failure = await state.result(raise_on_failure=False)
+        assert isinstance(failure, NemoBatchFailed)
+        items = failure.items
         assert [i.status for i in items] == ["ok", "ok", "ok", "failed"]
         assert "broken.png" in (items[3].error or "") and "not a readable image" in (items[3].error or "")
         for item in items[:3]:
             assert probe(item.result.path).codec == "h264"
         assert await artifact_keys("nemo-batch-%")
+
+        kept: list[Any] = await batch_image_to_video(
+            [*good, bad], "1-second push-in", out_dir=tmp_path / "batch", allow_failures=True
+        )
+        assert [i.status for i in kept] == ["cached", "cached", "cached", "failed"]
 
 
 class TestDask:
