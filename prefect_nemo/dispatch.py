@@ -10,6 +10,8 @@ deployment entrypoints keep working), and both twins carry the same name, so the
 from __future__ import annotations
 
 import functools
+import inspect
+import typing
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar, cast, overload
 
@@ -98,6 +100,10 @@ def sync_twin(async_impl: Flow[P, Coroutine[Any, Any, R]] | Task[P, Coroutine[An
     @functools.wraps(async_impl.fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         return run_coro_as_sync(async_impl.fn(*args, **kwargs))
+
+    # Resolved here, where the async function's module is at hand: Prefect validates parameters against it.
+    run.__signature__ = inspect.signature(async_impl.fn, eval_str=True)  # type: ignore[attr-defined]
+    run.__annotations__ = typing.get_type_hints(async_impl.fn)
 
     twin: NemoFlow[..., Any] | NemoTask[..., Any]
     if isinstance(async_impl, Flow):

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
+from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from prefect_nemo import ClipResult, NemoBatchFailed, batch_image_to_video, convert_folder, image_to_video, refine_clip
+from prefect_nemo import (
+    ClipResult,
+    NemoBatchFailed,
+    NemoCredentials,
+    acreate_session,
+    aimage_to_video,
+    batch_image_to_video,
+    convert_folder,
+    create_session,
+    image_to_video,
+    refine_clip,
+)
 from prefect_nemo.local.launcher import LocalServer
 from prefect_nemo.media import probe
 from tests.conftest import write_image
 
+ROOT = Path(__file__).resolve().parents[1]
 COSTLY = ("POST /run_sse", "POST /api/upload-video/nemo_agent/me/{session_id}", "POST /api/render/proxy/lambda")
 
 
@@ -152,3 +168,51 @@ class TestFolder:
         assert [i.status for i in items] == ["ok", "ok"]
         sizes = [(i.result.width, i.result.height) for i in items]
         assert sizes == [(1920, 1080), (1080, 1080)]
+
+
+class TestSyncAndAsync:
+    """The same flow and task names work from a sync flow, an async flow and a plain script."""
+
+    def test_sync_flow_calls_the_sync_forms(self, harness: None, local_server: LocalServer, tmp_path: Path) -> None:
+        image = write_image(tmp_path / "sync.png", (640, 400))
+
+        @flow
+        def campaign() -> tuple[ClipResult, str]:
+            session = create_session(NemoCredentials())
+            return image_to_video(image, "1-second push-in", out_dir=tmp_path), session.session_id
+
+        clip, session_id = campaign()
+        assert isinstance(clip, ClipResult) and probe(clip.path).codec == "h264" and session_id.isdigit()
+
+    async def test_async_flow_awaits_either_name(
+        self, harness: None, local_server: LocalServer, tmp_path: Path
+    ) -> None:
+        image = write_image(tmp_path / "async.png", (656, 400))
+
+        @flow
+        async def campaign() -> tuple[ClipResult, ClipResult, str]:
+            session = await acreate_session(NemoCredentials())
+            first = await aimage_to_video(image, "1-second push-in", out_dir=tmp_path)
+            again = await image_to_video(image, "1-second push-in", out_dir=tmp_path)  # dispatches to the async twin
+            return first, again, session.session_id
+
+        first, again, session_id = await campaign()
+        assert not first.cached and again.cached and again.sha256 == first.sha256 and session_id.isdigit()
+        async with get_client() as client:
+            runs = await client.read_flow_runs()
+            names = {(await client.read_flow(run.flow_id)).name for run in runs}
+        assert "image-to-video" in names and "aimage-to-video" not in names  # one name in the UI for both
+
+    def test_plain_script(self, harness: None, local_server: LocalServer, tmp_path: Path) -> None:
+        from prefect.settings import PREFECT_API_URL
+
+        image = write_image(tmp_path / "script.png", (672, 400))
+        code = (
+            "from prefect_nemo import image_to_video\n"
+            f"clip = image_to_video({str(image)!r}, '1-second push-in', out_dir={str(tmp_path)!r})\n"
+            "print(type(clip).__name__, clip.path.suffix, clip.codec)\n"
+        )
+        env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PYTHONPATH": str(ROOT)}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.stdout.strip().splitlines()[-1] == "ClipResult .mp4 h264"
