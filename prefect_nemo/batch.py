@@ -21,6 +21,7 @@ from prefect_nemo.models import ClipResult, ClipSpec
 from prefect_nemo.pipeline import ClipJob
 from prefect_nemo.progress import report
 from prefect_nemo.settings import NemoSettings
+from prefect_nemo.storage import Destination
 
 __all__ = ["CREDITS_PER_CLIP", "BatchItem", "BatchResult", "build_jobs", "run_batch"]
 
@@ -44,7 +45,7 @@ class BatchItem:
         return {
             "image": Path(self.image).name,
             "status": self.status,
-            "clip": str(r.path) if r else "",
+            "clip": (r.uri or str(r.path)) if r else "",
             "duration_s": round(r.duration, 2) if r else "",
             "resolution": r.resolution if r else "",
             "reason": self.error or "",
@@ -89,7 +90,7 @@ def build_jobs(
     prompt: str | Sequence[str],
     *,
     credentials: NemoCredentials | None = None,
-    out_dir: str | Path | None = None,
+    out_dir: Destination | None = None,
     duration: float | None = None,
     aspect: str | None = None,
     fps: int | None = None,
@@ -109,13 +110,14 @@ def build_jobs(
             image=Path(image),
             spec=ClipSpec(prompt=text, duration=duration, aspect=aspect, fps=fps, quality=quality),
             credentials=credentials,
-            out_dir=Path(out_dir or settings.output_dir),
+            out_dir=out_dir if out_dir is not None else settings.output_dir,
             ledger_path=settings.ledger_path,
             refresh=refresh,
             timeout=timeout or settings.timeout,
             session_id=session_id,
             cache_expiration=settings.cache_expiration,
             work_dir=settings.cache_dir / "prepared",
+            staging_dir=settings.cache_dir / "staged",
         )
         for image, text in zip(images, prompts, strict=True)
     ]

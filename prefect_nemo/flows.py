@@ -28,6 +28,7 @@ from prefect_nemo.media import display_path
 from prefect_nemo.models import ClipResult, ClipSpec
 from prefect_nemo.pipeline import ClipJob, make_clip
 from prefect_nemo.sources import images_in_folder, read_manifest
+from prefect_nemo.storage import ClipStore, Destination
 
 __all__ = [
     "BatchResult",
@@ -49,7 +50,7 @@ def _job(
     image: str | Path,
     spec: ClipSpec,
     credentials: NemoCredentials | None,
-    out_dir: str | Path | None,
+    out_dir: Destination | None,
     refresh: bool,
     timeout: float | None,
 ) -> ClipJob:
@@ -76,7 +77,7 @@ async def aimage_to_video(
     aspect: str | None = None,
     fps: int | None = None,
     quality: str = "high",
-    out_dir: str | Path | None = None,
+    out_dir: Destination | None = None,
     credentials: NemoCredentials | None = None,
     refresh: bool = False,
     timeout: float | None = None,
@@ -93,7 +94,8 @@ async def aimage_to_video(
         aspect: "16:9", "9:16", "1:1" or "4:5", appended to the instruction when given.
         fps: 24, 30 or 60.
         quality: Export quality: "high" (default), "medium" or "low".
-        out_dir: Folder for the MP4 (default `NEMO_OUTPUT_DIR` or `./clips`).
+        out_dir: Where the MP4 (and its poster and preview) go: a folder, an fsspec URL such as
+            `s3://bucket/clips`, or a Prefect file-system Block (default `NEMO_OUTPUT_DIR` or `./clips`).
         credentials: Which backend; default the embedded local one (or `NEMO_API_URL`).
         refresh: Render again even when a cached clip exists.
         timeout: Overall seconds for this clip (stream, export and download).
@@ -118,7 +120,7 @@ async def aimage_to_video(
     job = _job(image, spec, credentials, out_dir, refresh, timeout)
     logger = get_run_logger()
     result = await make_clip(job, logger=logger)
-    await clip_artifacts(result)
+    await clip_artifacts(result, ClipStore(job.out_dir))
     logger.info("clip ready: %s (%s, %.2f s)", result.path, result.resolution, result.duration)
     return result
 
@@ -127,7 +129,7 @@ async def aimage_to_video(
 async def arefine_clip(
     clip: ClipResult,
     instruction: str,
-    out_dir: str | Path | None = None,
+    out_dir: Destination | None = None,
     credentials: NemoCredentials | None = None,
     timeout: float | None = None,
 ) -> ClipResult:
@@ -144,11 +146,12 @@ async def arefine_clip(
         ```
     """
     spec = ClipSpec(prompt=instruction, quality="high")
-    job = _job(clip.source_image, spec, credentials, out_dir or clip.path.parent, False, timeout)
+    beside_first = clip.uri.rsplit("/", 1)[0] if clip.uri else clip.path.parent
+    job = _job(clip.source_image, spec, credentials, out_dir or beside_first, False, timeout)
     job.refine_of = clip
     logger = get_run_logger()
     result = await make_clip(job, logger=logger)
-    await clip_artifacts(result)
+    await clip_artifacts(result, ClipStore(job.out_dir))
     logger.info("version %d ready: %s", result.version, result.path)
     return result
 
@@ -176,7 +179,7 @@ async def aconvert_image(job: ClipJob) -> ClipResult:
     from prefect import get_run_logger as run_logger
 
     result = await make_clip(job, logger=run_logger())
-    await clip_artifacts(result)
+    await clip_artifacts(result, ClipStore(job.out_dir))
     return result
 
 
@@ -188,7 +191,7 @@ async def abatch_image_to_video(
     duration: float | None = None,
     aspect: str | None = None,
     quality: str = "high",
-    out_dir: str | Path | None = None,
+    out_dir: Destination | None = None,
     credentials: NemoCredentials | None = None,
     max_credits: int | None = None,
     share_session: bool = False,
@@ -298,11 +301,11 @@ def _run_name() -> str:
 
 @flow(name="convert-folder", log_prints=True)
 async def aconvert_folder(
-    folder: str | None = None,
+    folder: Destination | None = None,
     manifest: str | None = None,
     prompt: str = "5-second slow push-in",
     max_concurrency: int = 4,
-    out_dir: str | None = None,
+    out_dir: Destination | None = None,
     quality: str = "high",
     max_credits: int | None = None,
     credentials: NemoCredentials | None = None,
@@ -328,7 +331,7 @@ async def aconvert_folder(
         images: list[str | Path] = [r.image for r in rows]
         prompts: str | list[str] = [r.prompt or prompt for r in rows]
     else:
-        images = list(images_in_folder(Path(str(folder))))
+        images = list(images_in_folder(folder))
         prompts = prompt
     if not images:
         get_run_logger().info("no images to convert")

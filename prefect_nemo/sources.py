@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from prefect_nemo.errors import NemoInputError
 from prefect_nemo.media import ACCEPTED_IMAGES
+from prefect_nemo.settings import NemoSettings
+from prefect_nemo.storage import Destination, fetch_images, is_remote
 
 __all__ = ["ManifestRow", "images_in_folder", "read_manifest"]
 
@@ -19,8 +22,16 @@ class ManifestRow:
     prompt: str | None = None
 
 
-def images_in_folder(folder: Path, *, recursive: bool = False) -> list[Path]:
-    """Every image in a folder, sorted by name (hidden files skipped)."""
+def images_in_folder(folder: Destination, *, recursive: bool = False) -> list[Path]:
+    """Every image in a folder, sorted by name (hidden files skipped).
+
+    A remote folder (an fsspec URL such as `s3://bucket/photos`, or a Prefect file-system Block) is listed
+    and its images downloaded into the local cache first, under their own names.
+    """
+    if is_remote(folder):
+        where = hashlib.sha256(repr(folder).encode()).hexdigest()[:16]
+        return fetch_images(folder, NemoSettings().cache_dir / "inputs" / where, ACCEPTED_IMAGES)
+    folder = Path(folder)
     if not folder.is_dir():
         raise NemoInputError(str(folder), "is not a folder")
     pattern = "**/*" if recursive else "*"

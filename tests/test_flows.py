@@ -68,9 +68,13 @@ class TestImageToVideo:
         moved = tmp_path / "elsewhere" / "renamed.png"  # the cache keys on bytes, not on the path
         moved.parent.mkdir()
         shutil.copy(image, moved)
-        second = await image_to_video(moved, "2-second pan left", aspect="9:16", out_dir=tmp_path)
+        second = await image_to_video(moved, "2-second pan left", aspect="9:16", out_dir=tmp_path / "second")
         assert costly_requests(local_server) == before
-        assert second.cached and second.path == first.path and second.sha256 == first.sha256
+        assert second.cached and second.sha256 == first.sha256 and first.path.is_file()
+        # placed in the folder asked for, under the new image's name, with its poster and preview; no render
+        assert second.path.parent == (tmp_path / "second").resolve() and second.path.name.startswith("renamed-")
+        assert second.path.read_bytes() == first.path.read_bytes()
+        assert second.preview and Path(second.preview).is_file() and second.poster and Path(second.poster).is_file()
         assert (second.width, second.height) == (1080, 1920)
 
     async def test_deleted_clip_is_made_again(self, harness: None, local_server: LocalServer, tmp_path: Path) -> None:
