@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     )
     from prefect_nemo.models import ClipResult, ClipSpec, Credits, GenerateResult, RenderJob, RenderStatus, Session
     from prefect_nemo.settings import NemoSettings
+    from prefect_nemo.steps import StepOptions
     from prefect_nemo.tasks import (
         aacquire_token,
         acquire_token,
@@ -101,6 +102,7 @@ _EXPORTS: dict[str, str] = {
     "RenderJob": "prefect_nemo.models",
     "RenderStatus": "prefect_nemo.models",
     "Session": "prefect_nemo.models",
+    "StepOptions": "prefect_nemo.steps",
     "aacquire_token": "prefect_nemo.tasks",
     "abatch_image_to_video": "prefect_nemo.flows",
     "aconvert_folder": "prefect_nemo.flows",
@@ -162,6 +164,7 @@ __all__ = [
     "RenderJob",
     "RenderStatus",
     "Session",
+    "StepOptions",
     "__version__",
     "aacquire_token",
     "abatch_image_to_video",

@@ -21,6 +21,7 @@ from prefect_nemo.models import ClipResult, ClipSpec
 from prefect_nemo.pipeline import ClipJob
 from prefect_nemo.progress import report
 from prefect_nemo.settings import NemoSettings
+from prefect_nemo.steps import StepOptions
 from prefect_nemo.storage import Destination
 
 __all__ = ["CREDITS_PER_CLIP", "BatchItem", "BatchResult", "build_jobs", "run_batch"]
@@ -98,6 +99,7 @@ def build_jobs(
     refresh: bool = False,
     timeout: float | None = None,
     session_id: str | None = None,
+    step_options: StepOptions | None = None,
 ) -> list[ClipJob]:
     """One `ClipJob` per image: one prompt for all, or one per image."""
     prompts = [prompt] * len(images) if isinstance(prompt, str) else list(prompt)
@@ -118,6 +120,7 @@ def build_jobs(
             cache_expiration=settings.cache_expiration,
             work_dir=settings.cache_dir / "prepared",
             staging_dir=settings.cache_dir / "staged",
+            step_options=step_options,
         )
         for image, text in zip(images, prompts, strict=True)
     ]

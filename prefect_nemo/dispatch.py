@@ -71,11 +71,11 @@ class NemoTask(Task[P, R]):
         return async_dispatch(self.aio)(run_sync)(*args, **kwargs)
 
 
-def flow(*, name: str, log_prints: bool = True) -> Callable[[Callable[P, R]], NemoFlow[P, R]]:
+def flow(*, name: str, log_prints: bool = True, **options: Any) -> Callable[[Callable[P, R]], NemoFlow[P, R]]:
     """`prefect.flow` for this package's flows, as `NemoFlow`s."""
 
     def make(fn: Callable[P, R]) -> NemoFlow[P, R]:
-        return NemoFlow(fn=fn, name=name, log_prints=log_prints)
+        return NemoFlow(fn=fn, name=name, log_prints=log_prints, **options)
 
     return make
 
@@ -113,6 +113,8 @@ def sync_twin(async_impl: Flow[P, Coroutine[Any, Any, R]] | Task[P, Coroutine[An
             description=async_impl.description,
             log_prints=async_impl.log_prints,
             task_runner=async_impl.task_runner,
+            on_cancellation=list(async_impl.on_cancellation_hooks),
+            on_crashed=list(async_impl.on_crashed_hooks),
         )
     else:
         twin = NemoTask(

@@ -28,6 +28,7 @@ from prefect_nemo.media import display_path
 from prefect_nemo.models import ClipResult, ClipSpec
 from prefect_nemo.pipeline import ClipJob, make_clip
 from prefect_nemo.sources import images_in_folder, read_manifest
+from prefect_nemo.steps import StepOptions, report_cancellation
 from prefect_nemo.storage import ClipStore, Destination
 
 __all__ = [
@@ -53,6 +54,7 @@ def _job(
     out_dir: Destination | None,
     refresh: bool,
     timeout: float | None,
+    step_options: StepOptions | None,
 ) -> ClipJob:
     [job] = build_jobs(
         [image],
@@ -65,11 +67,12 @@ def _job(
         quality=spec.quality,
         refresh=refresh,
         timeout=timeout,
+        step_options=step_options,
     )
     return job
 
 
-@flow(name="image-to-video", log_prints=True)
+@flow(name="image-to-video", log_prints=True, on_cancellation=[report_cancellation])
 async def aimage_to_video(
     image: str | Path,
     prompt: str,
@@ -81,6 +84,7 @@ async def aimage_to_video(
     credentials: NemoCredentials | None = None,
     refresh: bool = False,
     timeout: float | None = None,
+    step_options: StepOptions | None = None,
 ) -> ClipResult:
     """Turn one still image into a 1080p H.264 MP4 following a plain-language instruction.
 
@@ -99,6 +103,8 @@ async def aimage_to_video(
         credentials: Which backend; default the embedded local one (or `NEMO_API_URL`).
         refresh: Render again even when a cached clip exists.
         timeout: Overall seconds for this clip (stream, export and download).
+        step_options: Tags, retries, retry delays and timeouts of the step task runs, and the global
+            concurrency limit billed calls hold a slot of (default `nemo-api`, when it exists).
 
     Returns:
         A `ClipResult` with the MP4's path, sha256, duration, resolution, render id and session id.
@@ -117,7 +123,7 @@ async def aimage_to_video(
         ```
     """
     spec = ClipSpec(prompt=prompt, duration=duration, aspect=aspect, fps=fps, quality=quality)
-    job = _job(image, spec, credentials, out_dir, refresh, timeout)
+    job = _job(image, spec, credentials, out_dir, refresh, timeout, step_options)
     logger = get_run_logger()
     result = await make_clip(job, logger=logger)
     await clip_artifacts(result, ClipStore(job.out_dir))
@@ -125,13 +131,14 @@ async def aimage_to_video(
     return result
 
 
-@flow(name="refine-clip", log_prints=True)
+@flow(name="refine-clip", log_prints=True, on_cancellation=[report_cancellation])
 async def arefine_clip(
     clip: ClipResult,
     instruction: str,
     out_dir: Destination | None = None,
     credentials: NemoCredentials | None = None,
     timeout: float | None = None,
+    step_options: StepOptions | None = None,
 ) -> ClipResult:
     """Send a follow-up instruction to a clip's session ("make the title bigger", "slower zoom") and
     render a new version; earlier versions stay on disk, each with its own result and artifact.
@@ -147,7 +154,7 @@ async def arefine_clip(
     """
     spec = ClipSpec(prompt=instruction, quality="high")
     beside_first = clip.uri.rsplit("/", 1)[0] if clip.uri else clip.path.parent
-    job = _job(clip.source_image, spec, credentials, out_dir or beside_first, False, timeout)
+    job = _job(clip.source_image, spec, credentials, out_dir or beside_first, False, timeout, step_options)
     job.refine_of = clip
     logger = get_run_logger()
     result = await make_clip(job, logger=logger)
@@ -183,7 +190,7 @@ async def aconvert_image(job: ClipJob) -> ClipResult:
     return result
 
 
-@flow(name="batch-image-to-video", log_prints=True)
+@flow(name="batch-image-to-video", log_prints=True, on_cancellation=[report_cancellation])
 async def abatch_image_to_video(
     images: Sequence[str | Path],
     prompt: str | Sequence[str],
@@ -198,6 +205,7 @@ async def abatch_image_to_video(
     refresh: bool = False,
     timeout: float | None = None,
     allow_failures: bool = False,
+    step_options: StepOptions | None = None,
 ) -> list[BatchItem]:
     """Convert many images with bounded concurrency; one failing image never sinks the others.
 
@@ -243,6 +251,7 @@ async def abatch_image_to_video(
         refresh=refresh,
         timeout=timeout,
         session_id=session_id,
+        step_options=step_options,
     )
     run_key = artifact_key("nemo-batch", _run_name())
     progress = BatchProgress(len(jobs))
@@ -299,7 +308,7 @@ def _run_name() -> str:
     return context.flow_run.name if context and context.flow_run else "local"
 
 
-@flow(name="convert-folder", log_prints=True)
+@flow(name="convert-folder", log_prints=True, on_cancellation=[report_cancellation])
 async def aconvert_folder(
     folder: Destination | None = None,
     manifest: str | None = None,
@@ -310,6 +319,7 @@ async def aconvert_folder(
     max_credits: int | None = None,
     credentials: NemoCredentials | None = None,
     allow_failures: bool = False,
+    step_options: StepOptions | None = None,
 ) -> list[BatchItem]:
     """Convert every image in a folder, or every row of a manifest (CSV or JSONL of image + prompt).
 
@@ -345,6 +355,7 @@ async def aconvert_folder(
         max_credits=max_credits,
         credentials=credentials,
         allow_failures=allow_failures,
+        step_options=step_options,
     )
     return cast(list[BatchItem], items)
 

@@ -7,14 +7,11 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
 
 from prefect_nemo import tasks
 from prefect_nemo.credentials import NemoCredentials
-from prefect_nemo.dispatch import NemoTask
 from prefect_nemo.errors import (
     NemoAPIError,
     NemoBadRequest,
@@ -32,6 +29,7 @@ from prefect_nemo.media import PreparedImage, display_path, preflight, probe, sh
 from prefect_nemo.models import ClipResult, ClipSpec, RenderJob
 from prefect_nemo.polling import Deadline
 from prefect_nemo.progress import report
+from prefect_nemo.steps import StepOptions, for_clip, step
 from prefect_nemo.storage import ClipStore, Destination, clip_name, deliver
 
 __all__ = ["DURATION_RANGE", "MAX_INSTRUCTION_CHARS", "ClipJob", "check_spec", "make_clip", "translate_gui_text"]
@@ -82,6 +80,8 @@ class ClipJob:
     """Where a clip is downloaded and checked before it is put in `out_dir` (kept for remote outputs)."""
     refine_of: ClipResult | None = None
     """Set for a refinement: a follow-up instruction in this clip's session, rendered as a new version."""
+    step_options: StepOptions | None = None
+    """Tags, retries, timeouts and the concurrency limit of this clip's step task runs."""
 
     @property
     def version(self) -> int:
@@ -103,19 +103,7 @@ def check_spec(spec: ClipSpec) -> None:
         raise NemoInputError("duration", f"{spec.duration:g} s is out of range; clips are {low:g}-{high:g} s long")
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _step(task: NemoTask[P, R]) -> Callable[P, Awaitable[R]]:
-    """A step as its (async) Prefect task inside a flow or task run (named, retried, shown in the UI), and as the
-    plain function outside one, so a conversion from a script or the CLI needs no Prefect API or temporary server."""
-    from prefect.context import FlowRunContext, TaskRunContext
-
-    async_task: Any = task.aio or task  # the pipeline always runs in an event loop
-    if FlowRunContext.get() is None and TaskRunContext.get() is None:
-        return cast(Callable[P, Awaitable[R]], async_task.fn)
-    return cast(Callable[P, Awaitable[R]], async_task)
+_step = step
 
 
 def _render_id() -> str:
@@ -132,6 +120,11 @@ def _valid_cached(record: ClipRecord) -> ClipResult | None:
 
 async def make_clip(job: ClipJob, *, logger: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> ClipResult:
     """Turn one image into a verified MP4, resuming whatever an earlier run already paid for."""
+    with for_clip(display_path(job.image.name), job.step_options):
+        return await _make_clip(job, logger)
+
+
+async def _make_clip(job: ClipJob, logger: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> ClipResult:
     name = str(job.image)
     report(name, "preflight")
     check_spec(job.spec)

@@ -18,6 +18,7 @@ from prefect_nemo import (
     ClipResult,
     NemoBatchFailed,
     NemoCredentials,
+    StepOptions,
     acreate_session,
     aimage_to_video,
     batch_image_to_video,
@@ -220,3 +221,24 @@ class TestSyncAndAsync:
         done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
         assert done.stdout.strip().splitlines()[-1] == "ClipResult .mp4 h264"
+
+
+class TestControls:
+    async def test_step_runs_are_named_after_the_image_tagged_and_take_the_callers_retries(
+        self, harness: None, local_server: LocalServer, tmp_path: Path
+    ) -> None:
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+        image = write_image(tmp_path / "named.png", (688, 400))
+        options = StepOptions(tags=("campaign",), retries=5, retry_delay_seconds=1)
+        state = await image_to_video(
+            image, "1-second push-in", out_dir=tmp_path, step_options=options, return_state=True
+        )
+        async with get_client() as client:
+            run_filter = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+            runs = {run.name: run for run in await client.read_task_runs(flow_run_filter=run_filter)}
+        for verb in ("session", "upload", "generate", "export", "render", "download"):
+            assert f"{verb} named.png" in runs, sorted(runs)
+            assert {"nemo", "campaign"} <= set(runs[f"{verb} named.png"].tags)
+        assert runs["upload named.png"].empirical_policy.retries == 5
+        assert runs["generate named.png"].empirical_policy.retries == 0  # a second send is a second charge
