@@ -7,6 +7,7 @@ Outside a flow or task run a step is the plain async function: a script or the C
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -75,14 +76,15 @@ def in_flight() -> dict[str, str]:
     return dict(_in_flight)
 
 
-def report_cancellation(flow: object, flow_run: object, state: object) -> None:
-    """On cancellation, one line: what was in flight, and that running the same inputs again resumes it (the
-    ledger recorded each paid step before taking it, so nothing is sent or rendered twice)."""
-    from prefect.logging import get_logger
+def report_cancellation(flow: Any, flow_run: Any, state: Any) -> None:
+    """On cancellation, one line in the run's log: what was in flight, and that running the same inputs again
+    resumes it (the ledger recorded each paid step before taking it, so nothing is sent or rendered twice)."""
+    from prefect.logging.loggers import flow_run_logger
 
+    logger = flow_run_logger(flow_run, flow) if flow_run is not None else logging.getLogger("prefect_nemo")
     busy = in_flight()
     doing = "; ".join(f"{image}: {verb}" for image, verb in sorted(busy.items())) or "no clip step in this process"
-    get_logger("prefect_nemo").warning(
+    logger.warning(
         "cancelled (%s); run the same inputs again to resume: paid steps are picked up from the ledger", doing
     )
 

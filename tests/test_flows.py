@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
@@ -242,3 +243,33 @@ class TestControls:
             assert {"nemo", "campaign"} <= set(runs[f"{verb} named.png"].tags)
         assert runs["upload named.png"].empirical_policy.retries == 5
         assert runs["generate named.png"].empirical_policy.retries == 0  # a second send is a second charge
+
+
+def test_with_options_configures_both_twins() -> None:
+    from prefect_nemo import upload_image
+    from prefect_nemo.dispatch import NemoFlow, NemoTask
+
+    task = upload_image.with_options(retries=7)
+    assert isinstance(task, NemoTask) and task.aio is not None
+    assert (task.retries, task.aio.retries, task.name, task.aio.name) == (
+        7,
+        7,
+        "nemo-upload-image",
+        "nemo-upload-image",
+    )
+    flow_copy = batch_image_to_video.with_options(log_prints=False)
+    assert isinstance(flow_copy, NemoFlow) and flow_copy.aio is not None and not flow_copy.aio.log_prints
+    assert flow_copy.name == flow_copy.aio.name == "batch-image-to-video" and not flow_copy.isasync
+
+
+def test_a_cancellation_says_what_was_in_flight_in_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    from prefect_nemo.steps import _in_flight, for_clip, report_cancellation
+
+    with for_clip("mug.png", None):
+        _in_flight["mug.png"] = "render"
+        with caplog.at_level("WARNING", logger="prefect_nemo"):
+            report_cancellation(None, None, None)
+    [record] = [r for r in caplog.records if r.name == "prefect_nemo"]
+    assert record.getMessage() == (
+        "cancelled (mug.png: render); run the same inputs again to resume: paid steps are picked up from the ledger"
+    )
