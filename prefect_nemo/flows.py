@@ -337,7 +337,7 @@ async def aconvert_folder(
     if bool(folder) == bool(manifest):
         raise NemoInputError("folder/manifest", "give exactly one of folder or manifest")
     if manifest:
-        rows = read_manifest(Path(manifest))
+        rows = read_manifest(manifest)
         images: list[str | Path] = [r.image for r in rows]
         prompts: str | list[str] = [r.prompt or prompt for r in rows]
     else:

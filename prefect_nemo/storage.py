@@ -21,7 +21,7 @@ from fsspec.implementations.local import LocalFileSystem as FsspecLocal
 from prefect_nemo.models import ClipResult
 from prefect_nemo.preview import make_previews
 
-__all__ = ["ClipStore", "Destination", "clip_name", "deliver", "fetch_images"]
+__all__ = ["ClipStore", "Destination", "clip_name", "deliver", "fetch_file", "fetch_images", "is_remote"]
 
 Destination = Any
 """A local path, an fsspec URL, or a Prefect `WritableFileSystem` Block (typed loosely so flows stay picklable)."""
@@ -111,6 +111,15 @@ def fetch_images(folder: Destination, into: Path, accepted: tuple[str, ...]) -> 
         fs.get_file(remote, str(target))
         local.append(target)
     return local
+
+
+def fetch_file(location: str, into: Path) -> Path:
+    """One remote file, downloaded into `into` under its own name."""
+    fs, path = fsspec.core.url_to_fs(location)
+    into.mkdir(parents=True, exist_ok=True)
+    target = into / PurePosixPath(path).name
+    fs.get_file(path, str(target))
+    return target
 
 
 def is_remote(destination: Destination) -> bool:

@@ -108,3 +108,15 @@ async def test_folder_flow_reads_a_bucket_prefix_and_writes_to_an_s3bucket_block
     preview = next(u for u in links if ".webp" in u)
     assert httpx.get(mp4, timeout=10).content == fs.cat(items[0].result.uri)
     assert httpx.get(preview, timeout=10).content[8:12] == b"WEBP"
+
+
+def test_a_manifest_in_a_bucket_brings_its_images(s3: dict[str, str], tmp_path: Path) -> None:
+    import fsspec
+
+    from prefect_nemo.sources import read_manifest
+
+    fs = fsspec.filesystem("s3")
+    fs.pipe(f"{s3['bucket']}/sets/spring/rows.csv", b"image,prompt\nshots/one.png,1-second pan left\n")
+    fs.pipe(f"{s3['bucket']}/sets/spring/shots/one.png", write_image(tmp_path / "one.png").read_bytes())
+    [row] = read_manifest(f"s3://{s3['bucket']}/sets/spring/rows.csv")
+    assert row.prompt == "1-second pan left" and row.image.read_bytes() == (tmp_path / "one.png").read_bytes()
