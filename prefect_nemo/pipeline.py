@@ -26,6 +26,7 @@ from prefect_nemo.errors import (
 )
 from prefect_nemo.ledger import ClipRecord, Ledger, clip_key
 from prefect_nemo.media import PreparedImage, display_path, preflight, probe, sha256_file
+from prefect_nemo.metering import after_generate, before_generate
 from prefect_nemo.models import ClipResult, ClipSpec, RenderJob
 from prefect_nemo.polling import Deadline
 from prefect_nemo.progress import report
@@ -210,7 +211,7 @@ async def _run(
                 record.baseline = (await _step(tasks.get_state)(credentials, session_id)).fingerprint
             record.generate_sent = True
             ledger.save(record)
-            balance_before = await _balance(credentials)
+            balance_before = await before_generate(credentials)
             try:
                 generated = await _step(tasks.generate_clip)(
                     credentials, session_id, job.spec.message(), baseline=record.baseline, timeout=deadline.remaining
@@ -222,7 +223,7 @@ async def _run(
                     record.generate_sent = False
                     ledger.save(record)
                 raise
-            record.credits_used = _spent(balance_before, await _balance(credentials))
+            record.credits_used = await after_generate(credentials, balance_before)
             record.texts = [translate_gui_text(t) for t in generated.texts]
             for text in record.texts:
                 logger.info("NemoVideo: %s", text)
@@ -315,22 +316,6 @@ async def _submit_if_never_received(job: ClipJob, record: ClipRecord) -> None:
             if exc.status_code != 404:
                 raise
     await _step(tasks.export_clip)(job.credentials, record.session_id, record.draft, record.render_id, job.spec.quality)
-
-
-async def _balance(credentials: NemoCredentials) -> int | None:
-    """The account's total credits, or None when the backend cannot say (never fails a clip)."""
-    try:
-        async with credentials.get_client() as client:
-            balance = await client.credits()
-    except Exception:
-        return None
-    return balance.total if balance.total is not None else balance.available + balance.frozen
-
-
-def _spent(before: int | None, after: int | None) -> int | None:
-    """Credits a generation cost: the balance before minus after (clips generating at the same time on the
-    same account blur it; the backend reports no per-generation cost)."""
-    return before - after if before is not None and after is not None and before >= after else None
 
 
 async def _workspace_link(credentials: NemoCredentials, record: ClipRecord) -> str | None:

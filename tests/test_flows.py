@@ -29,6 +29,7 @@ from prefect_nemo import (
     refine_clip,
 )
 from prefect_nemo.local.launcher import LocalServer
+from prefect_nemo.local.settings import LocalSettings
 from prefect_nemo.media import probe
 from tests.conftest import write_image
 
@@ -58,6 +59,10 @@ class TestImageToVideo:
         assert result.path.parent == (tmp_path / "out").resolve()
         assert result.render_id.startswith("render_") and result.session_id.isdigit()
         assert not result.cached
+        assert result.credits_used == LocalSettings().generate_cost  # the balance before minus after
+        assert result.workspace_url is None  # the embedded backend stops with the run: no dead link
+        assert result.preview == str(result.path.with_suffix(".webp")) and Path(result.preview).is_file()
+        assert result.poster == str(result.path.with_suffix(".jpg")) and Path(result.poster).is_file()
         keys = await artifact_keys("nemo-clip-spring%")
         assert any(k.endswith("-link") for k in keys) and any(not k.endswith("-link") for k in keys)
 
