@@ -70,9 +70,11 @@ def _cell(text: str) -> str:
 
 
 def _credits(result: ClipResult) -> str:
+    if result.cached:
+        return "0 (from cache)"
     if result.credits_used is not None:
         return str(result.credits_used)
-    return "0 (from cache)" if result.cached else "unknown (other clips were generating at the same time)"
+    return "unknown (other clips were generating at the same time)"
 
 
 @dataclass(frozen=True)
