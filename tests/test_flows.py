@@ -278,3 +278,35 @@ def test_a_cancellation_says_what_was_in_flight_in_one_line(caplog: pytest.LogCa
     assert record.getMessage() == (
         "cancelled (mug.png: render); run the same inputs again to resume: paid steps are picked up from the ledger"
     )
+
+
+def test_the_clip_card_shows_the_preview_what_was_done_and_the_links() -> None:
+    from prefect_nemo.artifacts import ClipLinks, _clip_markdown
+
+    clip = ClipResult(
+        path=Path("/staged/mug-0123456789.mp4"),
+        sha256="0" * 64,
+        size_bytes=1_200_000,
+        duration=3.0,
+        width=1920,
+        height=1080,
+        fps=30.0,
+        codec="h264",
+        render_id="render_1",
+        session_id="42",
+        source_image="photos/mug.png",
+        image_sha256="1" * 64,
+        instruction="3-second push-in | title 'Mug'",
+        summary="A 3-second push-in toward the mug.",
+        notes=["The title font was not available; a similar one was used."],
+        credits_used=100,
+        uri="s3://campaign/clips/mug-0123456789.mp4",
+    )
+    links = ClipLinks("s3://campaign/clips/mug-0123456789.mp4", "https://s3/mp4?sig", "https://s3/webp?sig", None)
+    card = _clip_markdown(clip, links)
+    assert "[![Animated preview of the clip](https://s3/webp?sig)](https://s3/mp4?sig)" in card
+    assert "| MP4 | [mug-0123456789.mp4](https://s3/mp4?sig) |" in card
+    assert "A 3-second push-in toward the mug." in card and "- The title font was not available" in card
+    assert "| Credits used | 100 |" in card and "push-in \\| title" in card and "workspace" not in card
+    cached = _clip_markdown(clip.model_copy(update={"cached": True, "credits_used": 100}), links)
+    assert "| Credits used | 0 (from cache) |" in cached
