@@ -52,7 +52,7 @@ def _clip_markdown(result: ClipResult, links: ClipLinks) -> str:
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     sections = [f"# Clip: {Path(result.source_image).name}"]
     if links.preview:
-        sections.append(f"[![Animated preview of the clip]({links.preview})]({links.mp4 or links.preview})")
+        sections.append(f"![Animated preview of the clip]({links.preview})")  # Prefect's UI shows no linked images
     if result.summary:
         sections.append(f"**What NemoVideo did:** {result.summary}")
     if result.notes:

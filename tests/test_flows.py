@@ -304,7 +304,7 @@ def test_the_clip_card_shows_the_preview_what_was_done_and_the_links() -> None:
     )
     links = ClipLinks("s3://campaign/clips/mug-0123456789.mp4", "https://s3/mp4?sig", "https://s3/webp?sig", None)
     card = _clip_markdown(clip, links)
-    assert "[![Animated preview of the clip](https://s3/webp?sig)](https://s3/mp4?sig)" in card
+    assert "\n![Animated preview of the clip](https://s3/webp?sig)\n" in card
     assert "| MP4 | [mug-0123456789.mp4](https://s3/mp4?sig) |" in card
     assert "A 3-second push-in toward the mug." in card and "- The title font was not available" in card
     assert "| Credits used | 100 |" in card and "push-in \\| title" in card and "workspace" not in card
