@@ -21,6 +21,8 @@ from prefect_nemo.models import ClipResult, ClipSpec
 from prefect_nemo.pipeline import ClipJob
 from prefect_nemo.progress import report
 from prefect_nemo.settings import NemoSettings
+from prefect_nemo.steps import StepOptions
+from prefect_nemo.storage import Destination
 
 __all__ = ["CREDITS_PER_CLIP", "BatchItem", "BatchResult", "build_jobs", "run_batch"]
 
@@ -44,7 +46,7 @@ class BatchItem:
         return {
             "image": Path(self.image).name,
             "status": self.status,
-            "clip": str(r.path) if r else "",
+            "clip": (r.uri or str(r.path)) if r else "",
             "duration_s": round(r.duration, 2) if r else "",
             "resolution": r.resolution if r else "",
             "reason": self.error or "",
@@ -66,13 +68,30 @@ class BatchResult(list[BatchItem]):
         """How many inputs ended in each status, in a fixed order."""
         return {s: sum(1 for i in self if i.status == s) for s in ("ok", "cached", "skipped", "failed")}
 
+    def summary(self, first: int = 3) -> str:
+        """One line for a run's state and log: the counts, then the first failures by name and reason."""
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts().items() if n or s in ("ok", "failed"))
+        line = f"{len(self)} images: {counts}"
+        failed = self.failed
+        if failed:
+            named = "; ".join(_reason(i) for i in failed[:first])
+            more = f"; and {len(failed) - first} more" if len(failed) > first else ""
+            line += f". First failures: {named}{more}"
+        return line
+
+
+def _reason(item: BatchItem) -> str:
+    name = Path(item.image).name
+    error = item.error or item.status
+    return error if name in error else f"{name}: {error}"
+
 
 def build_jobs(
     images: Sequence[str | Path],
     prompt: str | Sequence[str],
     *,
     credentials: NemoCredentials | None = None,
-    out_dir: str | Path | None = None,
+    out_dir: Destination | None = None,
     duration: float | None = None,
     aspect: str | None = None,
     fps: int | None = None,
@@ -80,6 +99,7 @@ def build_jobs(
     refresh: bool = False,
     timeout: float | None = None,
     session_id: str | None = None,
+    step_options: StepOptions | None = None,
 ) -> list[ClipJob]:
     """One `ClipJob` per image: one prompt for all, or one per image."""
     prompts = [prompt] * len(images) if isinstance(prompt, str) else list(prompt)
@@ -92,13 +112,15 @@ def build_jobs(
             image=Path(image),
             spec=ClipSpec(prompt=text, duration=duration, aspect=aspect, fps=fps, quality=quality),
             credentials=credentials,
-            out_dir=Path(out_dir or settings.output_dir),
+            out_dir=out_dir if out_dir is not None else settings.output_dir,
             ledger_path=settings.ledger_path,
             refresh=refresh,
             timeout=timeout or settings.timeout,
             session_id=session_id,
             cache_expiration=settings.cache_expiration,
             work_dir=settings.cache_dir / "prepared",
+            staging_dir=settings.cache_dir / "staged",
+            step_options=step_options,
         )
         for image, text in zip(images, prompts, strict=True)
     ]

@@ -21,7 +21,8 @@ Callers catch by how they recover, so the tree groups failures that way::
      ├── NemoRenderFailed          the export finished as `failed` (names the render id)
      │    └── NemoUnknownStatus          the export reports a status the contract does not list
      ├── NemoTimeout               a deadline passed while waiting (names what was awaited)
-     └── NemoDownloadError         the MP4 could not be fetched or is not a valid clip
+     ├── NemoDownloadError         the MP4 could not be fetched or is not a valid clip
+     └── NemoBatchFailed           a batch finished with failed clips; carries every item's outcome
 
 The token never appears in a message: messages are built from codes, statuses and the
 server's own error text, which the client scrubs before raising.
@@ -29,11 +30,14 @@ server's own error text, which the client scrubs before raising.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "NemoAPIError",
     "NemoAuthError",
     "NemoBadRequest",
     "NemoBadResponse",
+    "NemoBatchFailed",
     "NemoDownloadError",
     "NemoError",
     "NemoExportBlocked",
@@ -227,6 +231,15 @@ class NemoDownloadError(NemoError):
         super().__init__(f"download of render {render_id} failed: {reason}")
         self.render_id = render_id
         self.reason = reason
+
+
+class NemoBatchFailed(NemoError):
+    """A batch finished, every item done, with some clips failed or skipped; `items` holds every outcome
+    (the `BatchItem`s, in input order), so the clips that were made are never lost to the caller."""
+
+    def __init__(self, message: str, items: list[Any]) -> None:
+        super().__init__(message)
+        self.items = items
 
 
 BUSINESS_CODES: dict[int, type[NemoAPIError]] = {

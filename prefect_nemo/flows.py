@@ -1,17 +1,19 @@
 """Reusable flows: one image to one clip, and a batch of images with bounded concurrency.
 
-Flow parameters are paths and plain values only (never bytes, never a token), so runs stay small and
-safe to show in the UI.
+Each flow comes twice, as Prefect's integrations ship them: `aimage_to_video` (async, for async flows and
+event loops) and `image_to_video` (its sync twin, for scripts and sync flows; inside async code it hands
+back the async twin's coroutine). Both have the same Prefect name. Flow parameters are paths and plain
+values only (never bytes, never a token), so runs stay small and safe to show in the UI.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import cast
 
-from prefect import Flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -20,15 +22,23 @@ from prefect_nemo import tasks
 from prefect_nemo.artifacts import BatchProgress, artifact_key, batch_table, clip_artifacts
 from prefect_nemo.batch import CREDITS_PER_CLIP, BatchItem, BatchResult, build_jobs, run_batch
 from prefect_nemo.credentials import NemoCredentials
-from prefect_nemo.errors import NemoInputError
+from prefect_nemo.dispatch import NemoFlow, flow, sync_twin
+from prefect_nemo.errors import NemoBatchFailed, NemoInputError
 from prefect_nemo.media import display_path
 from prefect_nemo.models import ClipResult, ClipSpec
 from prefect_nemo.pipeline import ClipJob, make_clip
 from prefect_nemo.sources import images_in_folder, read_manifest
+from prefect_nemo.steps import StepOptions, report_cancellation
+from prefect_nemo.storage import ClipStore, Destination
 
 __all__ = [
     "BatchResult",
     "NemoFlow",
+    "abatch_image_to_video",
+    "aconvert_folder",
+    "aconvert_image",
+    "aimage_to_video",
+    "arefine_clip",
     "batch_image_to_video",
     "convert_folder",
     "convert_image",
@@ -37,57 +47,14 @@ __all__ = [
 ]
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-class NemoFlow(Flow[P, R]):
-    """A Prefect flow whose stored parameters are always valid UTF-8.
-
-    Prefect sends a run's parameters to its API as JSON; a file name that is not valid UTF-8 (a surrogate-
-    escaped path) would make that request, and with it the whole batch, fail before it starts. Such names
-    are stored with their stray bytes escaped (`caf\\xe9.png`); the flow itself still gets the real path.
-    """
-
-    def serialize_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
-        return cast(dict[str, Any], _utf8_safe(super().serialize_parameters(parameters)))
-
-    def with_options(self, *args: Any, **kwargs: Any) -> NemoFlow[P, R]:
-        copy = super().with_options(*args, **kwargs)
-        copy.__class__ = type(self)  # keep the safe serialization on copies (e.g. with a Dask task runner)
-        return cast(NemoFlow[P, R], copy)
-
-
-def _utf8_safe(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return display_path(value)
-        return value
-    if isinstance(value, dict):
-        return {_utf8_safe(k): _utf8_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_utf8_safe(v) for v in value]
-    return value
-
-
-def flow(*, name: str, log_prints: bool = True) -> Callable[[Callable[P, R]], NemoFlow[P, R]]:
-    """`prefect.flow` for this module's flows, as `NemoFlow`s."""
-
-    def make(fn: Callable[P, R]) -> NemoFlow[P, R]:
-        return NemoFlow(fn=fn, name=name, log_prints=log_prints)
-
-    return make
-
-
 def _job(
     image: str | Path,
     spec: ClipSpec,
     credentials: NemoCredentials | None,
-    out_dir: str | Path | None,
+    out_dir: Destination | None,
     refresh: bool,
     timeout: float | None,
+    step_options: StepOptions | None,
 ) -> ClipJob:
     [job] = build_jobs(
         [image],
@@ -100,22 +67,24 @@ def _job(
         quality=spec.quality,
         refresh=refresh,
         timeout=timeout,
+        step_options=step_options,
     )
     return job
 
 
-@flow(name="image-to-video", log_prints=True)
-async def image_to_video(
+@flow(name="image-to-video", log_prints=True, on_cancellation=[report_cancellation])
+async def aimage_to_video(
     image: str | Path,
     prompt: str,
     duration: float | None = None,
     aspect: str | None = None,
     fps: int | None = None,
     quality: str = "high",
-    out_dir: str | Path | None = None,
+    out_dir: Destination | None = None,
     credentials: NemoCredentials | None = None,
     refresh: bool = False,
     timeout: float | None = None,
+    step_options: StepOptions | None = None,
 ) -> ClipResult:
     """Turn one still image into a 1080p H.264 MP4 following a plain-language instruction.
 
@@ -129,57 +98,67 @@ async def image_to_video(
         aspect: "16:9", "9:16", "1:1" or "4:5", appended to the instruction when given.
         fps: 24, 30 or 60.
         quality: Export quality: "high" (default), "medium" or "low".
-        out_dir: Folder for the MP4 (default `NEMO_OUTPUT_DIR` or `./clips`).
+        out_dir: Where the MP4 (and its poster and preview) go: a folder, an fsspec URL such as
+            `s3://bucket/clips`, or a Prefect file-system Block (default `NEMO_OUTPUT_DIR` or `./clips`).
         credentials: Which backend; default the embedded local one (or `NEMO_API_URL`).
         refresh: Render again even when a cached clip exists.
         timeout: Overall seconds for this clip (stream, export and download).
+        step_options: Tags, retries, retry delays and timeouts of the step task runs, and the global
+            concurrency limit billed calls hold a slot of (default `nemo-api`, when it exists).
 
     Returns:
         A `ClipResult` with the MP4's path, sha256, duration, resolution, render id and session id.
 
     Example:
         ```python
-        from prefect_nemo import image_to_video
+        from prefect import flow
+        from prefect_nemo import aimage_to_video, image_to_video
 
-        clip = image_to_video("shoe.png", "5-second slow push-in, 9:16, title 'Spring Sale'")
+        clip = image_to_video("shoe.png", "5-second slow push-in, 9:16, title 'Spring Sale'")  # script, sync flow
         print(clip.path, clip.resolution)
+
+        @flow
+        async def campaign() -> None:
+            clip = await aimage_to_video("shoe.png", "5-second slow push-in")  # async flow
         ```
     """
     spec = ClipSpec(prompt=prompt, duration=duration, aspect=aspect, fps=fps, quality=quality)
-    job = _job(image, spec, credentials, out_dir, refresh, timeout)
+    job = _job(image, spec, credentials, out_dir, refresh, timeout, step_options)
     logger = get_run_logger()
     result = await make_clip(job, logger=logger)
-    await clip_artifacts(result)
+    await clip_artifacts(result, ClipStore(job.out_dir))
     logger.info("clip ready: %s (%s, %.2f s)", result.path, result.resolution, result.duration)
     return result
 
 
-@flow(name="refine-clip", log_prints=True)
-async def refine_clip(
+@flow(name="refine-clip", log_prints=True, on_cancellation=[report_cancellation])
+async def arefine_clip(
     clip: ClipResult,
     instruction: str,
-    out_dir: str | Path | None = None,
+    out_dir: Destination | None = None,
     credentials: NemoCredentials | None = None,
     timeout: float | None = None,
+    step_options: StepOptions | None = None,
 ) -> ClipResult:
     """Send a follow-up instruction to a clip's session ("make the title bigger", "slower zoom") and
     render a new version; earlier versions stay on disk, each with its own result and artifact.
 
     Example:
         ```python
-        from prefect_nemo import image_to_video, refine_clip
+        from prefect_nemo import arefine_clip, image_to_video, refine_clip
 
         first = image_to_video("shoe.png", "5-second push-in, title 'Spring Sale'")
-        second = refine_clip(first, "make the title bigger")
+        second = refine_clip(first, "make the title bigger")  # in async code: await arefine_clip(...)
         print(second.version, second.path)
         ```
     """
     spec = ClipSpec(prompt=instruction, quality="high")
-    job = _job(clip.source_image, spec, credentials, out_dir or clip.path.parent, False, timeout)
+    beside_first = clip.uri.rsplit("/", 1)[0] if clip.uri else clip.path.parent
+    job = _job(clip.source_image, spec, credentials, out_dir or beside_first, False, timeout, step_options)
     job.refine_of = clip
     logger = get_run_logger()
     result = await make_clip(job, logger=logger)
-    await clip_artifacts(result)
+    await clip_artifacts(result, ClipStore(job.out_dir))
     logger.info("version %d ready: %s", result.version, result.path)
     return result
 
@@ -192,7 +171,7 @@ def _convert_run_name() -> str:
 
 
 @task(name="nemo-convert-image", cache_policy=NO_CACHE, task_run_name=_convert_run_name)
-async def convert_image(job: ClipJob) -> ClipResult:
+async def aconvert_image(job: ClipJob) -> ClipResult:
     """The whole path of one image as one task, for batches mapped over a task runner (threads, Dask, Ray).
 
     `batch_image_to_video` builds the `ClipJob`s and submits this task when its task runner is not the
@@ -200,31 +179,33 @@ async def convert_image(job: ClipJob) -> ClipResult:
 
     Example:
         ```python
-        future = convert_image.submit(job)  # job: a prefect_nemo.pipeline.ClipJob
+        future = convert_image.submit(job)  # job: a prefect_nemo.pipeline.ClipJob; aconvert_image in async code
         clip = future.result()
         ```
     """
     from prefect import get_run_logger as run_logger
 
     result = await make_clip(job, logger=run_logger())
-    await clip_artifacts(result)
+    await clip_artifacts(result, ClipStore(job.out_dir))
     return result
 
 
-@flow(name="batch-image-to-video", log_prints=True)
-async def batch_image_to_video(
+@flow(name="batch-image-to-video", log_prints=True, on_cancellation=[report_cancellation])
+async def abatch_image_to_video(
     images: Sequence[str | Path],
     prompt: str | Sequence[str],
     max_concurrency: int = 4,
     duration: float | None = None,
     aspect: str | None = None,
     quality: str = "high",
-    out_dir: str | Path | None = None,
+    out_dir: Destination | None = None,
     credentials: NemoCredentials | None = None,
     max_credits: int | None = None,
     share_session: bool = False,
     refresh: bool = False,
     timeout: float | None = None,
+    allow_failures: bool = False,
+    step_options: StepOptions | None = None,
 ) -> list[BatchItem]:
     """Convert many images with bounded concurrency; one failing image never sinks the others.
 
@@ -236,23 +217,29 @@ async def batch_image_to_video(
             the balance before starting); finished clips are kept.
         share_session: One session for the whole batch, clips made one after another (the seed's
             "batch style"); by default each clip has its own session and they render in parallel.
+        allow_failures: End Completed even when clips failed or were skipped (by default the run ends
+            Failed, after every item has finished and the batch table is written).
 
     Returns:
         One `BatchItem` per input, in order: `ok`, `cached`, `skipped` or `failed` (with the reason).
 
+    Raises:
+        NemoBatchFailed: Some clips failed or were skipped (and `allow_failures` is off); its `items`
+            are the same `BatchItem`s.
+
     Example:
         ```python
-        from prefect_nemo import batch_image_to_video
+        from prefect_nemo import abatch_image_to_video, batch_image_to_video
 
         items = batch_image_to_video(["a.png", "b.jpg"], "5-second push-in", max_concurrency=8)
-        print([item.status for item in items])
+        print([item.status for item in items])  # in async code: await abatch_image_to_video(...)
         ```
     """
     logger = get_run_logger()
     credentials = credentials or NemoCredentials()
-    await tasks.acquire_token(credentials)
+    await tasks.aacquire_token(credentials)
     budget = await _budget(credentials, max_credits, len(images), logger)
-    session_id = (await tasks.create_session(credentials)).session_id if share_session else None
+    session_id = (await tasks.acreate_session(credentials)).session_id if share_session else None
     jobs = build_jobs(
         images,
         prompt,
@@ -264,6 +251,7 @@ async def batch_image_to_video(
         refresh=refresh,
         timeout=timeout,
         session_id=session_id,
+        step_options=step_options,
     )
     run_key = artifact_key("nemo-batch", _run_name())
     progress = BatchProgress(len(jobs))
@@ -281,7 +269,9 @@ async def batch_image_to_video(
         logger=logger,
     )
     await batch_table(items, run_key)
-    logger.info("batch finished: %s", ", ".join(f"{n} {s}" for s, n in items.counts().items() if n))
+    if items.failed and not allow_failures:
+        raise NemoBatchFailed(items.summary(), items)
+    logger.info(items.summary())
     return items
 
 
@@ -291,8 +281,8 @@ async def _run_one(job: ClipJob) -> ClipResult:
     context = FlowRunContext.get()
     runner = context.task_runner if context else None
     if runner is None or isinstance(runner, ThreadPoolTaskRunner):
-        return await convert_image(job)
-    future = convert_image.submit(job)
+        return await aconvert_image(job)
+    future = aconvert_image.submit(job)
     return cast(ClipResult, await asyncio.to_thread(future.result))
 
 
@@ -300,7 +290,7 @@ async def _budget(credentials: NemoCredentials, max_credits: int | None, count: 
     """How many clips may be submitted: limited by `max_credits` and by the balance."""
     if max_credits is None:
         return None
-    balance = await tasks.get_credits(credentials)
+    balance = await tasks.aget_credits(credentials)
     allowed = min(max_credits, balance.available) // CREDITS_PER_CLIP
     if allowed < count:
         get_run_logger().warning(
@@ -318,41 +308,45 @@ def _run_name() -> str:
     return context.flow_run.name if context and context.flow_run else "local"
 
 
-@flow(name="convert-folder", log_prints=True)
-async def convert_folder(
-    folder: str | None = None,
+@flow(name="convert-folder", log_prints=True, on_cancellation=[report_cancellation])
+async def aconvert_folder(
+    folder: Destination | None = None,
     manifest: str | None = None,
     prompt: str = "5-second slow push-in",
     max_concurrency: int = 4,
-    out_dir: str | None = None,
+    out_dir: Destination | None = None,
     quality: str = "high",
     max_credits: int | None = None,
     credentials: NemoCredentials | None = None,
+    allow_failures: bool = False,
+    step_options: StepOptions | None = None,
 ) -> list[BatchItem]:
     """Convert every image in a folder, or every row of a manifest (CSV or JSONL of image + prompt).
 
     Scheduled nightly, only new images cost anything: clips already made come from the cache.
 
+    Like `batch_image_to_video`, the run ends Failed when any clip failed, unless `allow_failures`.
+
     Example:
         ```python
-        from prefect_nemo.flows import convert_folder
+        from prefect_nemo.flows import aconvert_folder, convert_folder
 
-        convert_folder(folder="photos/new", prompt="5-second push-in, 9:16")
+        convert_folder(folder="photos/new", prompt="5-second push-in, 9:16")  # async: await aconvert_folder(...)
         ```
     """
     if bool(folder) == bool(manifest):
         raise NemoInputError("folder/manifest", "give exactly one of folder or manifest")
     if manifest:
-        rows = read_manifest(Path(manifest))
+        rows = read_manifest(manifest)
         images: list[str | Path] = [r.image for r in rows]
         prompts: str | list[str] = [r.prompt or prompt for r in rows]
     else:
-        images = list(images_in_folder(Path(str(folder))))
+        images = list(images_in_folder(folder))
         prompts = prompt
     if not images:
         get_run_logger().info("no images to convert")
         return []
-    return await batch_image_to_video(
+    items = await abatch_image_to_video(
         images,
         prompts,
         max_concurrency=max_concurrency,
@@ -360,4 +354,14 @@ async def convert_folder(
         quality=quality,
         max_credits=max_credits,
         credentials=credentials,
+        allow_failures=allow_failures,
+        step_options=step_options,
     )
+    return cast(list[BatchItem], items)
+
+
+image_to_video = sync_twin(aimage_to_video)
+refine_clip = sync_twin(arefine_clip)
+convert_image = sync_twin(aconvert_image)
+batch_image_to_video = sync_twin(abatch_image_to_video)
+convert_folder = sync_twin(aconvert_folder)

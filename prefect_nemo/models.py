@@ -315,6 +315,9 @@ class ClipResult(BaseModel):
     version: int = 1
     cached: bool = False
     resumed: bool = Field(default=False, description="An earlier run's paid instruction or render was picked up.")
+    uri: str | None = Field(default=None, description="Where the clip was put when that is not a local path (a URL).")
+    poster: str | None = Field(default=None, description="The poster frame (JPEG) next to the clip: a path or URL.")
+    preview: str | None = Field(default=None, description="The animated preview (WebP) next to the clip.")
 
     @property
     def resolution(self) -> str:

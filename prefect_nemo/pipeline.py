@@ -8,10 +8,8 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
 
 from prefect_nemo import tasks
 from prefect_nemo.credentials import NemoCredentials
@@ -29,9 +27,12 @@ from prefect_nemo.errors import (
 )
 from prefect_nemo.ledger import ClipRecord, Ledger, clip_key
 from prefect_nemo.media import PreparedImage, display_path, preflight, probe, sha256_file
+from prefect_nemo.metering import after_generate, before_generate
 from prefect_nemo.models import ClipResult, ClipSpec, RenderJob
 from prefect_nemo.polling import Deadline
 from prefect_nemo.progress import report
+from prefect_nemo.steps import StepOptions, for_clip, step
+from prefect_nemo.storage import ClipStore, Destination, clip_name, deliver
 
 __all__ = ["DURATION_RANGE", "MAX_INSTRUCTION_CHARS", "ClipJob", "check_spec", "make_clip", "translate_gui_text"]
 
@@ -69,15 +70,20 @@ class ClipJob:
     image: Path
     spec: ClipSpec
     credentials: NemoCredentials
-    out_dir: Path
+    out_dir: Destination
+    """A local folder, an fsspec URL (`s3://bucket/clips`) or a Prefect file-system Block."""
     ledger_path: Path
     refresh: bool = False
     timeout: float = 900.0
     session_id: str | None = None
     cache_expiration: float | None = None
     work_dir: Path = field(default_factory=lambda: Path(".nemo-work"))
+    staging_dir: Path = field(default_factory=lambda: Path(".nemo-work/staged"))
+    """Where a clip is downloaded and checked before it is put in `out_dir` (kept for remote outputs)."""
     refine_of: ClipResult | None = None
     """Set for a refinement: a follow-up instruction in this clip's session, rendered as a new version."""
+    step_options: StepOptions | None = None
+    """Tags, retries, timeouts and the concurrency limit of this clip's step task runs."""
 
     @property
     def version(self) -> int:
@@ -99,17 +105,7 @@ def check_spec(spec: ClipSpec) -> None:
         raise NemoInputError("duration", f"{spec.duration:g} s is out of range; clips are {low:g}-{high:g} s long")
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _step(task: F) -> F:
-    """A step as its Prefect task inside a flow or task run (named, retried, shown in the UI), and as the plain
-    function outside one, so a conversion from a script or the CLI needs no Prefect API or temporary server."""
-    from prefect.context import FlowRunContext, TaskRunContext
-
-    if FlowRunContext.get() is None and TaskRunContext.get() is None:
-        return cast(F, task.fn)  # type: ignore[attr-defined]
-    return task
+_step = step
 
 
 def _render_id() -> str:
@@ -126,6 +122,11 @@ def _valid_cached(record: ClipRecord) -> ClipResult | None:
 
 async def make_clip(job: ClipJob, *, logger: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> ClipResult:
     """Turn one image into a verified MP4, resuming whatever an earlier run already paid for."""
+    with for_clip(display_path(job.image.name), job.step_options):
+        return await _make_clip(job, logger)
+
+
+async def _make_clip(job: ClipJob, logger: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> ClipResult:
     name = str(job.image)
     report(name, "preflight")
     check_spec(job.spec)
@@ -150,7 +151,8 @@ async def make_clip(job: ClipJob, *, logger: logging.Logger | logging.LoggerAdap
         if job.refresh:
             record = ClipRecord(key, session_id=record.session_id, task_id=record.task_id, uploaded=record.uploaded)
         elif cached := await asyncio.to_thread(_valid_cached, record):
-            logger.info("cached: %s -> %s", display_path(job.image.name), cached.path)
+            cached = await deliver(cached, ClipStore(job.out_dir), clip_filename(job, key), keep=True)
+            logger.info("cached: %s -> %s", display_path(job.image.name), cached.uri or cached.path)
             report(name, "cached", 1.0)
             return cached
         elif record.result is not None:
@@ -211,6 +213,7 @@ async def _run(
                 record.baseline = (await _step(tasks.get_state)(credentials, session_id)).fingerprint
             record.generate_sent = True
             await asyncio.to_thread(ledger.save, record)
+            balance_before = await before_generate(credentials)
             try:
                 generated = await _step(tasks.generate_clip)(
                     credentials, session_id, job.spec.message(), baseline=record.baseline, timeout=deadline.remaining
@@ -222,6 +225,7 @@ async def _run(
                     record.generate_sent = False
                     await asyncio.to_thread(ledger.save, record)
                 raise
+            record.credits_used = await after_generate(credentials, balance_before)
             record.texts = [translate_gui_text(t) for t in generated.texts]
             for text in record.texts:
                 logger.info("NemoVideo: %s", text)
@@ -234,8 +238,7 @@ async def _run(
         await asyncio.to_thread(ledger.save, record)
     assert record.draft is not None
     job_status = await _export_and_wait(job, record, ledger, deadline, logger)
-    version = f"-v{job.version}" if job.version > 1 else ""
-    dest = job.out_dir / f"{_safe_stem(job.image)}-{record.key[:10]}{version}.mp4"
+    dest = job.staging_dir / clip_filename(job, record.key)
     await _step(tasks.download_clip)(credentials, job_status, dest, progress_key=name)
     try:
         info = await asyncio.to_thread(probe, dest)
@@ -261,7 +264,11 @@ async def _run(
         warnings=[*prepared.warnings, *record.warnings],
         workspace_url=await _workspace_link(credentials, record),
         version=job.version,
+        summary=_summary(record),
+        notes=_notes(record),
+        credits_used=record.credits_used,
     )
+    result = await deliver(result, ClipStore(job.out_dir), dest.name, keep=False)
     record.result = result
     await asyncio.to_thread(ledger.save, record)
     report(name, "done", 1.0)
@@ -319,8 +326,8 @@ async def _submit_if_never_received(job: ClipJob, record: ClipRecord) -> None:
 
 
 async def _workspace_link(credentials: NemoCredentials, record: ClipRecord) -> str | None:
-    if not (record.task_id and record.session_id):
-        return None
+    if credentials.is_local or not (record.task_id and record.session_id):
+        return None  # the embedded backend stops with the run: its link would be dead in the UI
     try:
         async with credentials.get_client() as client:
             return await client.claim_link(record.task_id, record.session_id)
@@ -328,6 +335,26 @@ async def _workspace_link(credentials: NemoCredentials, record: ClipRecord) -> s
         return None
 
 
+def clip_filename(job: ClipJob, key: str) -> str:
+    """The MP4's name: the image's name (letters of any script kept), the clip key, the version."""
+    version = f"-v{job.version}" if job.version > 1 else ""
+    return f"{_safe_stem(job.image)}-{key[:10]}{version}.mp4"
+
+
 def _safe_stem(path: Path) -> str:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem.encode("ascii", "ignore").decode()).strip("-.")
-    return (stem or "clip")[:60]
+    return clip_name(path.stem)
+
+
+def _summary(record: ClipRecord) -> str | None:
+    """What the backend did, in one sentence: its own `did` when the draft carries one, else its first words."""
+    meta = (record.draft or {}).get("m") or {}
+    did = meta.get("did") if isinstance(meta, dict) else None
+    if isinstance(did, str) and did.strip():
+        return did.strip()
+    return record.texts[0] if record.texts else None
+
+
+def _notes(record: ClipRecord) -> list[str]:
+    meta = (record.draft or {}).get("m") or {}
+    notes = meta.get("notes") if isinstance(meta, dict) else None
+    return [str(n) for n in notes if str(n).strip()] if isinstance(notes, list) else []

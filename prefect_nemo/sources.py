@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from prefect_nemo.errors import NemoInputError
 from prefect_nemo.media import ACCEPTED_IMAGES
+from prefect_nemo.settings import NemoSettings
+from prefect_nemo.storage import Destination, fetch_file, fetch_images, is_remote
 
 __all__ = ["ManifestRow", "images_in_folder", "read_manifest"]
 
@@ -19,8 +22,16 @@ class ManifestRow:
     prompt: str | None = None
 
 
-def images_in_folder(folder: Path, *, recursive: bool = False) -> list[Path]:
-    """Every image in a folder, sorted by name (hidden files skipped)."""
+def images_in_folder(folder: Destination, *, recursive: bool = False) -> list[Path]:
+    """Every image in a folder, sorted by name (hidden files skipped).
+
+    A remote folder (an fsspec URL such as `s3://bucket/photos`, or a Prefect file-system Block) is listed
+    and its images downloaded into the local cache first, under their own names.
+    """
+    if is_remote(folder):
+        where = hashlib.sha256(repr(folder).encode()).hexdigest()[:16]
+        return fetch_images(folder, NemoSettings().cache_dir / "inputs" / where, ACCEPTED_IMAGES)
+    folder = Path(folder)
     if not folder.is_dir():
         raise NemoInputError(str(folder), "is not a folder")
     pattern = "**/*" if recursive else "*"
@@ -31,11 +42,15 @@ def images_in_folder(folder: Path, *, recursive: bool = False) -> list[Path]:
     )
 
 
-def read_manifest(path: Path) -> list[ManifestRow]:
+def read_manifest(manifest: str | Path) -> list[ManifestRow]:
     """Rows of `image` (and optional `prompt`) from a CSV with a header or a JSONL file.
 
-    Relative image paths are taken relative to the manifest's folder.
+    Relative image paths are taken relative to the manifest's folder. A manifest at a URL
+    (`s3://bucket/photos.csv`) is fetched into the local cache, and so are the images it names.
     """
+    if is_remote(manifest):
+        return _remote_manifest(str(manifest))
+    path = Path(manifest)
     if not path.is_file():
         raise NemoInputError(str(path), "manifest not found")
     rows: list[dict[str, str]] = []
@@ -63,3 +78,18 @@ def read_manifest(path: Path) -> list[ManifestRow]:
         image_path = Path(image) if Path(image).is_absolute() else path.parent / image
         result.append(ManifestRow(image_path, (row.get("prompt") or "").strip() or None))
     return result
+
+
+def _remote_manifest(url: str) -> list[ManifestRow]:
+    """A manifest at a URL: fetched, and its relative image paths fetched from beside it."""
+    into = NemoSettings().cache_dir / "inputs" / hashlib.sha256(url.encode()).hexdigest()[:16]
+    local = fetch_file(url, into)
+    base = url.rsplit("/", 1)[0]
+    rows = []
+    for row in read_manifest(local):
+        if row.image.is_relative_to(local.parent):
+            image = fetch_file(f"{base}/{row.image.relative_to(local.parent).as_posix()}", into)
+        else:
+            image = row.image
+        rows.append(ManifestRow(image, row.prompt))
+    return rows

@@ -18,13 +18,23 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.tasks import exponential_backoff
 
 from prefect_nemo.credentials import NemoCredentials
+from prefect_nemo.dispatch import sync_twin
 from prefect_nemo.errors import NemoError
 from prefect_nemo.models import Credits, GenerateResult, RenderJob, Session, SessionState, TokenInfo, UploadedFile
 from prefect_nemo.polling import Deadline
 from prefect_nemo.progress import report
 
 __all__ = [
+    "aacquire_token",
     "acquire_token",
+    "acreate_session",
+    "adownload_clip",
+    "aexport_clip",
+    "agenerate_clip",
+    "aget_credits",
+    "aget_state",
+    "aupload_image",
+    "await_for_render",
     "create_session",
     "download_clip",
     "export_clip",
@@ -58,7 +68,7 @@ _transient: dict[str, Any] = {
 
 
 @task(name="nemo-acquire-token", cache_policy=NO_CACHE)
-async def acquire_token(credentials: NemoCredentials) -> TokenInfo:
+async def aacquire_token(credentials: NemoCredentials) -> TokenInfo:
     """Make sure a token is at hand - the configured one, the one stored for this client id, or a new
     anonymous starter token - and return what it grants, never the token itself.
 
@@ -67,7 +77,7 @@ async def acquire_token(credentials: NemoCredentials) -> TokenInfo:
 
     Example:
         ```python
-        info = await acquire_token(NemoCredentials())
+        info = await aacquire_token(NemoCredentials())
         print(info.credits)
         ```
     """
@@ -79,12 +89,12 @@ async def acquire_token(credentials: NemoCredentials) -> TokenInfo:
 
 
 @task(name="nemo-create-session", **_transient)
-async def create_session(credentials: NemoCredentials, language: str = "en") -> Session:
+async def acreate_session(credentials: NemoCredentials, language: str = "en") -> Session:
     """Start an editing session: one per clip, so clips render in parallel.
 
     Example:
         ```python
-        session = await create_session(NemoCredentials())
+        session = await acreate_session(NemoCredentials())
         ```
     """
     async with credentials.get_client() as client:
@@ -92,12 +102,12 @@ async def create_session(credentials: NemoCredentials, language: str = "en") -> 
 
 
 @task(name="nemo-upload-image", **_transient)
-async def upload_image(credentials: NemoCredentials, session_id: str, image: Path) -> UploadedFile:
+async def aupload_image(credentials: NemoCredentials, session_id: str, image: Path) -> UploadedFile:
     """Upload one image to a session, streamed from disk (safe to repeat).
 
     Example:
         ```python
-        uploaded = await upload_image(credentials, session.session_id, Path("shoe.png"))
+        uploaded = await aupload_image(credentials, session.session_id, Path("shoe.png"))
         ```
     """
     async with credentials.get_client() as client:
@@ -105,7 +115,7 @@ async def upload_image(credentials: NemoCredentials, session_id: str, image: Pat
 
 
 @task(name="nemo-generate", retries=0, cache_policy=NO_CACHE)
-async def generate_clip(
+async def agenerate_clip(
     credentials: NemoCredentials, session_id: str, instruction: str, baseline: str | None = None, timeout: float = 900
 ) -> GenerateResult:
     """Send the instruction once and wait until the session's draft reflects it.
@@ -115,7 +125,7 @@ async def generate_clip(
 
     Example:
         ```python
-        result = await generate_clip(credentials, session.session_id, "5-second slow push-in, 9:16")
+        result = await agenerate_clip(credentials, session.session_id, "5-second slow push-in, 9:16")
         ```
     """
     async with credentials.get_client() as client:
@@ -123,14 +133,14 @@ async def generate_clip(
 
 
 @task(name="nemo-export", **_transient)
-async def export_clip(
+async def aexport_clip(
     credentials: NemoCredentials, session_id: str, draft: dict[str, Any], render_id: str, quality: str = "high"
 ) -> RenderJob:
     """Submit the draft for rendering under a caller-chosen id (record it first; a retry reuses it).
 
     Example:
         ```python
-        job = await export_clip(credentials, session.session_id, result.draft, "render_1234")
+        job = await aexport_clip(credentials, session.session_id, result.draft, "render_1234")
         ```
     """
     async with credentials.get_client() as client:
@@ -138,14 +148,14 @@ async def export_clip(
 
 
 @task(name="nemo-wait-for-render", cache_policy=NO_CACHE)  # a poll must always ask the backend
-async def wait_for_render(
+async def await_for_render(
     credentials: NemoCredentials, render_id: str, timeout: float = 900, progress_key: str | None = None
 ) -> RenderJob:
     """Poll a render with capped, jittered backoff until it completes; raises typed errors naming the id.
 
     Example:
         ```python
-        job = await wait_for_render(credentials, "render_1234", timeout=600)
+        job = await await_for_render(credentials, "render_1234", timeout=600)
         ```
     """
     async with credentials.get_client() as client:
@@ -154,14 +164,14 @@ async def wait_for_render(
 
 
 @task(name="nemo-download-clip", **_transient)
-async def download_clip(
+async def adownload_clip(
     credentials: NemoCredentials, job: RenderJob, dest: Path, progress_key: str | None = None
 ) -> Path:
     """Download a finished render to `dest` atomically (temp file, fsync, rename).
 
     Example:
         ```python
-        path = await download_clip(credentials, job, Path("clips/shoe.mp4"))
+        path = await adownload_clip(credentials, job, Path("clips/shoe.mp4"))
         ```
     """
     async with credentials.get_client() as client:
@@ -174,12 +184,12 @@ async def download_clip(
 
 
 @task(name="nemo-credits", **_transient)
-async def get_credits(credentials: NemoCredentials) -> Credits:
+async def aget_credits(credentials: NemoCredentials) -> Credits:
     """The account's credit balance: `available`, `frozen` (reserved by running jobs) and `total`.
 
     Example:
         ```python
-        balance = await get_credits(NemoCredentials())
+        balance = await aget_credits(NemoCredentials())
         print(balance.available)
         ```
     """
@@ -188,14 +198,26 @@ async def get_credits(credentials: NemoCredentials) -> Credits:
 
 
 @task(name="nemo-session-state", **_transient)
-async def get_state(credentials: NemoCredentials, session_id: str) -> SessionState:
+async def aget_state(credentials: NemoCredentials, session_id: str) -> SessionState:
     """The session's current timeline (`draft`, `video_infos`, `canvas_config`).
 
     Example:
         ```python
-        state = await get_state(NemoCredentials(), clip.session_id)
+        state = await aget_state(NemoCredentials(), clip.session_id)
         print(state.is_ready, state.draft)
         ```
     """
     async with credentials.get_client() as client:
         return await client.state(session_id)
+
+
+# The sync twins (`async_dispatch`): the same tasks for sync flows and scripts; in async code they run the above.
+acquire_token = sync_twin(aacquire_token)
+create_session = sync_twin(acreate_session)
+upload_image = sync_twin(aupload_image)
+generate_clip = sync_twin(agenerate_clip)
+export_clip = sync_twin(aexport_clip)
+wait_for_render = sync_twin(await_for_render)
+download_clip = sync_twin(adownload_clip)
+get_credits = sync_twin(aget_credits)
+get_state = sync_twin(aget_state)

@@ -150,3 +150,30 @@ def write_image(path: Path, size: tuple[int, int] = (640, 480), mode: str = "RGB
 @pytest.fixture
 def image(tmp_path: Path) -> Path:
     return write_image(tmp_path / "product.png")
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[dict[str, str]]:
+    """A real S3-compatible server (moto) on 127.0.0.1 with one bucket; s3fs and boto3 find it via AWS_* env."""
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_S3": endpoint,
+        }
+    )
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="nemo-clips")
+    yield {"endpoint": endpoint, "bucket": "nemo-clips"}
+    server.stop()

@@ -1,8 +1,12 @@
-"""End to end on a real Prefect server: deploy from deployments/prefect.yaml, run the batch deployment
-on a process worker against the embedded backend, and read the outcome back through Prefect's API."""
+"""End to end on a real Prefect server: deploy everything in deployments/prefect.yaml, run every deployment
+with its defaults, a batch with a missing image and two runs sharing a global concurrency limit of 1, all on
+one process worker against the embedded backend, and read the outcomes back through Prefect's API.
+
+Heavy: run it under the shared lock, `flock /tmp/nemo-heavy.lock python -m pytest tests/test_deployment.py`."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -88,41 +92,96 @@ def api(env: dict[str, str], method: str, path: str, body: dict[str, Any] | None
     return response.json()
 
 
-def test_batch_deployment_runs_on_a_worker(prefect_server: dict[str, str], tmp_path: Path) -> None:
+def run_deployment(env: dict[str, str], name: str, parameters: dict[str, Any]) -> str:
+    """Create a flow run of a deployment; the server merges `parameters` over the deployment's defaults."""
+    [deployment] = api(env, "POST", "/deployments/filter", {"deployments": {"name": {"any_": [name]}}})
+    return str(api(env, "POST", f"/deployments/{deployment['id']}/create_flow_run", {"parameters": parameters})["id"])
+
+
+@pytest.fixture(scope="module")
+def runs(prefect_server: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Deploy everything in prefect.yaml, create every run the tests look at, and let one worker pass run them
+    all at once (with a global concurrency limit of 1 on billed calls)."""
     env = prefect_server
-    images = [str(write_image(tmp_path / f"deployed-{i}.png", (480 + 40 * i, 360))) for i in range(2)]
-    out_dir = tmp_path / "deployed-clips"
+    tmp = tmp_path_factory.mktemp("deployed")
     prefect(env, "work-pool", "create", "nemo-process", "--type", "process")
     deployed = prefect(env, "deploy", "--all", "--prefect-file", "deployments/prefect.yaml")
-    assert "batch-image-to-video/batch" in deployed and "convert-folder/nightly-folder" in deployed
-
-    params = json.dumps({"images": images, "prompt": "1-second push-in", "out_dir": str(out_dir)})
-    started = prefect(env, "deployment", "run", "batch-image-to-video/batch", "--params", params)
-    match = re.search(r"UUID: ([0-9a-f-]{36})", started)
-    assert match, started
-    run_id = match.group(1)
-
+    prefect(env, "global-concurrency-limit", "create", "nemo-api", "--limit", "1")
+    names = re.findall(r"^  - name: (\S+)$", (ROOT / "deployments" / "prefect.yaml").read_text(), re.M)
+    defaults = {name: run_deployment(env, name, {"out_dir": str(tmp / name)}) for name in names}
+    missing = run_deployment(  # its own prompt: no other run of this pass makes the same clip
+        env,
+        "batch",
+        {
+            "images": ["examples/product.jpg", "examples/missing.jpg"],
+            "prompt": "2-second pan right",
+            "out_dir": str(tmp / "missing"),
+        },
+    )
+    pair = [
+        run_deployment(
+            env,
+            "batch",
+            {"images": [str(write_image(tmp / f"limited-{i}.png", (500 + 30 * i, 380)))], "out_dir": str(tmp / "pair")},
+        )
+        for i in range(2)
+    ]
     worker = subprocess.run(
-        [*PREFECT, "worker", "start", "--pool", "nemo-process", "--run-once"],
+        [*PREFECT, "worker", "start", "--pool", "nemo-process", "--run-once", "--limit", "8"],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=420,
+        timeout=900,
     )
-    run = api(env, "GET", f"/flow_runs/{run_id}")
-    assert run["state"]["type"] == "COMPLETED", f"{run['state']}\n{worker.stdout[-3000:]}\n{worker.stderr[-3000:]}"
+    log = f"{worker.stdout[-4000:]}\n{worker.stderr[-4000:]}"
+    return {
+        "env": env,
+        "tmp": tmp,
+        "deployed": deployed,
+        "defaults": defaults,
+        "missing": missing,
+        "pair": pair,
+        "log": log,
+    }
 
-    artifacts = api(env, "POST", "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}})
-    kinds = {a["type"] for a in artifacts}
-    keys = [a["key"] or "" for a in artifacts]
-    assert {"markdown", "table", "progress"} <= kinds, kinds  # Prefect stores link artifacts as markdown
-    assert sum(k.startswith("nemo-clip-deployed") and not k.endswith("-link") for k in keys) == 2
-    assert sum(k.startswith("nemo-clip-deployed") and k.endswith("-link") for k in keys) == 2
+
+def state_of(runs: dict[str, Any], run_id: str) -> dict[str, Any]:
+    return dict(api(runs["env"], "GET", f"/flow_runs/{run_id}")["state"])
+
+
+def test_every_deployment_completes_out_of_the_box(runs: dict[str, Any]) -> None:
+    assert set(runs["defaults"]) == {"nightly-folder", "batch"}
+    for name, run_id in runs["defaults"].items():
+        state = state_of(runs, run_id)
+        assert state["type"] == "COMPLETED", f"{name}: {state}\n{runs['log']}"
+        clips = list((runs["tmp"] / name).glob("*.mp4"))
+        assert clips and len(list((runs["tmp"] / name).glob("*.webp"))) == len(clips)
+    schedules = api(runs["env"], "POST", "/deployments/filter", {"deployments": {"name": {"any_": ["nightly-folder"]}}})
+    assert schedules[0]["schedules"][0]["schedule"]["cron"] == "0 2 * * *"
+
+
+def test_a_batch_with_a_missing_image_ends_failed_with_its_table(runs: dict[str, Any]) -> None:
+    run_id = runs["missing"]
+    state = state_of(runs, run_id)
+    assert state["type"] == "FAILED", f"{state}\n{runs['log']}"
+    assert "1 failed" in state["message"] and "missing.jpg" in state["message"]
+    artifacts = api(runs["env"], "POST", "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}})
     table = next(a for a in artifacts if a["type"] == "table")
     rows = json.loads(table["data"]) if isinstance(table["data"], str) else table["data"]
-    assert [r["status"] for r in rows] == ["ok", "ok"]
-    assert len(list(out_dir.glob("*.mp4"))) == 2
+    assert [r["status"] for r in rows][1] == "failed" and rows[0]["status"] in ("ok", "cached")
+    keys = [a["key"] or "" for a in artifacts]
+    assert any(k.startswith("nemo-clip-product") for k in keys)
 
-    schedules = api(env, "POST", "/deployments/filter", {"deployments": {"name": {"any_": ["nightly-folder"]}}})
-    assert schedules[0]["schedules"][0]["schedule"]["cron"] == "0 2 * * *"
+
+def test_billed_calls_of_two_runs_never_overlap_under_a_limit_of_one(runs: dict[str, Any]) -> None:
+    intervals = []
+    for run_id in runs["pair"]:
+        assert state_of(runs, run_id)["type"] == "COMPLETED", runs["log"]
+        task_runs = api(runs["env"], "POST", "/task_runs/filter", {"flow_runs": {"id": {"any_": [run_id]}}})
+        billed = [t for t in task_runs if t["name"].split(" ")[0] in ("generate", "export")]
+        assert len(billed) == 2, [t["name"] for t in task_runs]
+        intervals += [(t["start_time"], t["end_time"], run_id) for t in billed]
+    for (start_a, end_a, run_a), (start_b, end_b, run_b) in itertools.combinations(intervals, 2):
+        apart = end_a <= start_b or end_b <= start_a
+        assert run_a == run_b or apart, f"billed calls of two runs overlapped: {sorted(intervals)}"

@@ -280,6 +280,7 @@ async def run_case(case: FaultCase, images: list[Path], work: Path, *, port: int
             out_dir=out_dir,
             credentials=credentials,
             timeout=case.timeout,
+            allow_failures=True,
         )
         seconds = time.monotonic() - started
         metrics = httpx.get(f"{server.url}/local/metrics", timeout=10).json()

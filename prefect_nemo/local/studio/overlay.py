@@ -217,6 +217,12 @@ def _face(text: str) -> tuple[ImageFont.FreeTypeFont, str]:
     return aileron, "".join("?" if c in gone else c for c in folded)
 
 
+def font_for(text: str, px: int) -> tuple[ImageFont.FreeTypeFont, str]:
+    """A font of ``px`` pixels that draws ``text``, and the text as it will be drawn (see ``_face``)."""
+    face, shown = _face(text)
+    return face.font_variant(size=px), shown
+
+
 def drawable(text: str) -> bool:
     """Whether some installed font draws every character of ``text`` (else it renders with '?')."""
     return any(not _missing(font, text) for font in _fonts())

@@ -1,0 +1,73 @@
+"""A poster frame (JPEG) and a short animated preview (animated WebP) of a clip, for people looking at the
+Prefect UI: a 1080p MP4 does not play inside an artifact, a small looping picture does.
+
+PyAV decodes the clip; Pillow writes the pictures. The preview spreads a dozen-odd frames over the whole
+clip at a few frames a second, 480 px wide, so it stays well under a few hundred KB.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+from PIL import Image
+
+__all__ = ["PREVIEW_FPS", "PREVIEW_WIDTH", "make_previews", "poster_path", "preview_path"]
+
+PREVIEW_WIDTH = 480
+"""Width of the poster and preview, in pixels (the height follows the clip's aspect ratio)."""
+PREVIEW_FPS = 6
+"""Frames a second of the preview."""
+PREVIEW_SECONDS = 2.5
+"""How long one loop of the preview lasts."""
+
+
+def poster_path(clip: Path) -> Path:
+    return clip.with_suffix(".jpg")
+
+
+def preview_path(clip: Path) -> Path:
+    return clip.with_suffix(".webp")
+
+
+def make_previews(clip: Path) -> tuple[Path, Path]:
+    """Write (or keep, when already there) the poster and the animated preview next to `clip`."""
+    poster, preview = poster_path(clip), preview_path(clip)
+    if poster.is_file() and preview.is_file():
+        return poster, preview
+    frames = _sample_frames(clip, round(PREVIEW_FPS * PREVIEW_SECONDS))
+    frames[len(frames) * 2 // 5].save(poster, "JPEG", quality=82, optimize=True)
+    frames[0].save(
+        preview,
+        "WEBP",
+        save_all=True,
+        append_images=frames[1:],
+        duration=round(1000 / PREVIEW_FPS),
+        loop=0,
+        quality=55,
+        method=4,
+    )
+    return poster, preview
+
+
+def _sample_frames(clip: Path, count: int) -> list[Image.Image]:
+    """`count` frames spread evenly over the clip, scaled to `PREVIEW_WIDTH` (decoded one at a time)."""
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        total = stream.frames or count
+        wanted = {round(i * (total - 1) / max(count - 1, 1)) for i in range(count)}
+        frames: list[Image.Image] = []
+        for index, frame in enumerate(container.decode(stream)):
+            if index in wanted:
+                frames.append(_scaled(frame.to_image()))  # type: ignore[no-untyped-call]
+            if index >= max(wanted):
+                break
+    if not frames:
+        raise ValueError(f"{clip.name}: no video frames to preview")
+    return frames
+
+
+def _scaled(image: Image.Image) -> Image.Image:
+    height = max(2, round(image.height * PREVIEW_WIDTH / image.width))
+    return image.resize((PREVIEW_WIDTH, height), Image.Resampling.BILINEAR)
