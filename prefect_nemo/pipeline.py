@@ -184,6 +184,7 @@ async def _run(
 ) -> ClipResult:
     credentials = job.credentials
     name = str(job.image)
+    resumed = record.generate_sent or record.generated  # an earlier run paid for the instruction: pick it up
     report(name, "session")
     if record.session_id is None:
         if job.session_id:
@@ -264,6 +265,7 @@ async def _run(
         warnings=[*prepared.warnings, *record.warnings],
         workspace_url=await _workspace_link(credentials, record),
         version=job.version,
+        resumed=resumed,
         summary=_summary(record),
         notes=_notes(record),
         credits_used=record.credits_used,

@@ -110,7 +110,7 @@ class TestConvert:
         assert f"Prefect: the batch-image-to-video flow, API at {env['PREFECT_API_URL']}" in stderr
 
     def test_without_a_prefect_api_clips_are_made_in_process(self, direct_env: dict[str, str], tmp_path: Path) -> None:
-        image = write_image(tmp_path / "direct.png", (656, 400))
+        image = write_image(tmp_path / "direct.png", (1920, 1088))  # sharp at 1080p (done, no notes); its own bytes
         done = run(direct_env, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out"))
         assert done.returncode == 0, done.stderr
         assert "Prefect: not used: clips are made in this process" in done.stderr
@@ -249,7 +249,7 @@ class TestProgressInATerminal:
     def test_bars_show_each_stage_and_the_render_percentage(
         self, mode: str, env: dict[str, str], direct_env: dict[str, str], tmp_path: Path
     ) -> None:
-        image = write_image(tmp_path / "terminal.png", (800, 500 if mode == "flow" else 504))
+        image = write_image(tmp_path / "terminal.png", (1920, 1080 if mode == "flow" else 1084))  # sharp: no notes
         args = [*CLI, "convert", str(image), "-p", PROMPT, "--out", str(tmp_path / "out")]
         code, output = run_in_terminal(args, env if mode == "flow" else direct_env)
         assert code == 0, output

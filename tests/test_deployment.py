@@ -26,6 +26,9 @@ from tests.conftest import write_image
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT = [sys.executable, "-m", "prefect"]
 
+# A real server, a deploy and one worker pass over every deployment: minutes, not the suite's 300 s default.
+pytestmark = pytest.mark.timeout(900)
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -58,7 +58,7 @@ class TestImageToVideo:
         assert abs(info.duration - 2.0) <= 1 / info.fps + 1e-6
         assert result.path.parent == (tmp_path / "out").resolve()
         assert result.render_id.startswith("render_") and result.session_id.isdigit()
-        assert not result.cached
+        assert not result.cached and not result.resumed
         assert result.credits_used == LocalSettings().generate_cost  # the balance before minus after
         assert result.workspace_url is None  # the embedded backend stops with the run: no dead link
         assert result.preview == str(result.path.with_suffix(".webp")) and Path(result.preview).is_file()

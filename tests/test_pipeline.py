@@ -65,6 +65,7 @@ async def test_instruction_already_sent_is_never_sent_again(
     after = counts(local_server)
     assert after["POST /run_sse"] == before["POST /run_sse"]
     assert result.session_id == session.session_id and probe(result.path).codec == "h264"
+    assert result.resumed, "the clip says it picked up the earlier run's paid instruction"
 
 
 async def test_recorded_render_is_resumed_not_resubmitted(
@@ -83,7 +84,7 @@ async def test_recorded_render_is_resumed_not_resubmitted(
     before = counts(local_server)
     result = await make_clip(job, logger=log)
     after = counts(local_server)
-    assert result.render_id == render_id
+    assert result.render_id == render_id and result.resumed
     assert after["POST /api/render/proxy/lambda"] == before["POST /api/render/proxy/lambda"]
     assert after["POST /run_sse"] == before["POST /run_sse"]
 

@@ -27,13 +27,19 @@ _HINTS: list[tuple[type[BaseException], str]] = [
     (errors.NemoExportBlocked, "the plan does not allow export: use a token of a plan that does"),
     (errors.NemoRateLimited, "too many requests: wait a minute and run the same command again"),
     (errors.NemoServerError, "the backend failed: run the same command again later"),
+    (
+        errors.NemoBadResponse,
+        "the backend answered in a shape this version does not know; report it with the request id",
+    ),
     (errors.NemoBadRequest, "the backend refused the request; report it with the request id if it persists"),
     (errors.NemoTransportError, "check that the backend is running and reachable: `prefect-nemo doctor`"),
     (errors.NemoInputError, "fix or remove that input and run again"),
     (errors.NemoStreamError, "run the same command again: steps already paid for are resumed, not repeated"),
+    (errors.NemoUnknownStatus, "the render ended in a state this version does not know; run again to render it anew"),
     (errors.NemoRenderFailed, "run the same command again: the render is retried, the generation is not re-sent"),
     (errors.NemoTimeout, "run the same command again (it resumes), or raise --timeout / NEMO_TIMEOUT"),
     (errors.NemoDownloadError, "run the same command again: the download restarts, nothing is rendered twice"),
+    (errors.NemoBatchFailed, "fix the inputs named above and run again: clips already made come from the cache"),
 ]
 """What to do about each failure; the first matching class wins (subclasses come before their bases)."""
 
