@@ -15,6 +15,7 @@ import signal
 from pathlib import Path
 
 from prefect_nemo.local.emulator.server import serve
+from prefect_nemo.local.launcher import users
 from prefect_nemo.local.settings import LocalSettings
 
 
@@ -24,13 +25,19 @@ def _write_server_file(data_dir: Path, url: str) -> None:
     os.replace(tmp, data_dir / "server.json")
 
 
-async def _watch_parent(pid: int, stop: asyncio.Event) -> None:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def _watch_parent(pid: int, data_dir: Path, stop: asyncio.Event) -> None:
+    """Stop once the starter (orphaned: its pid may be reused) and every process that reused us are gone."""
     while not stop.is_set():
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            stop.set()
-        if os.getppid() == 1:
+        parent = os.getppid() != 1 and _alive(pid)
+        if not parent and not any(_alive(user) for user in users(data_dir)):
             stop.set()
         await asyncio.sleep(1)
 
@@ -48,7 +55,7 @@ async def run(settings: LocalSettings, parent_pid: int | None = None, announce: 
             print(f"NemoVideo-compatible backend listening on {url} (data: {settings.data_dir})", flush=True)
 
     server = asyncio.ensure_future(serve(settings, on_ready=ready, stop=stop))
-    watcher = asyncio.ensure_future(_watch_parent(parent_pid, stop)) if parent_pid else None
+    watcher = asyncio.ensure_future(_watch_parent(parent_pid, settings.data_dir, stop)) if parent_pid else None
     # A stop (signal or parent gone) makes uvicorn shut down gracefully; cancelling is only the fallback.
     try:
         await asyncio.shield(server)

@@ -24,7 +24,7 @@ from filelock import FileLock
 
 from prefect_nemo.local.settings import LocalSettings
 
-__all__ = ["LocalServer", "ensure_local_server", "read_server_file", "stop_started"]
+__all__ = ["USERS", "LocalServer", "ensure_local_server", "read_server_file", "stop_started", "users"]
 
 _started: dict[Path, LocalServer] = {}
 _verified: dict[Path, tuple[str, object]] = {}  # data dir -> (server file text, url) already checked healthy
@@ -47,6 +47,17 @@ def _alive(pid: object) -> bool:
     return True
 
 
+USERS = "server.users"
+"""Pids of the other processes that reuse a server: it stays up until its starter and every one of them is gone."""
+
+
+def users(data_dir: Path) -> list[int]:
+    try:
+        return [int(pid) for pid in (data_dir / USERS).read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
 def _healthy(url: str, data_dir: Path) -> bool:
     try:
         answer = httpx.get(f"{url}/local/health", timeout=2).json()
@@ -63,6 +74,7 @@ class LocalServer:
         self.data_dir = settings.data_dir
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "server.json").unlink(missing_ok=True)
+        (self.data_dir / USERS).unlink(missing_ok=True)
         env = {
             **os.environ,
             **{f"NEMO_LOCAL_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None},
@@ -141,12 +153,16 @@ def _reusable(data_dir: Path) -> str | None:
     info = read_server_file(data_dir)
     if info and _healthy(str(info["url"]), data_dir):
         _verified[data_dir] = (json.dumps(info, sort_keys=True), info["url"])
+        with (data_dir / USERS).open("a") as registry:  # under the launcher's file lock
+            registry.write(f"{os.getpid()}\n")  # so the server outlives the process that started it
         return str(info["url"])
     return None
 
 
 def stop_started() -> None:
-    """Stop every backend this process started (also run at exit)."""
-    for server in _started.values():
-        server.stop()
+    """Stop every backend this process started (also run at exit), but one another process still uses: that
+    one stops by itself when its last user is gone."""
+    for data_dir, server in _started.items():
+        if not any(_alive(pid) for pid in users(data_dir) if pid != os.getpid()):
+            server.stop()
     _started.clear()
