@@ -61,7 +61,10 @@ class Backend(RenderJobs):
 
     def start(self) -> None:
         self._pool = concurrent.futures.ProcessPoolExecutor(
-            self.settings.render_workers, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent
+            self.settings.render_workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
         )
         for _ in range(self.settings.render_workers):
             self._pool.submit(worker.warm_up)
@@ -331,10 +334,15 @@ def _url_secret(path: Path) -> bytes:
     return key
 
 
-def _die_with_parent() -> None:
-    """Render workers die with the server, even a SIGKILLed one, so no orphan renders into a restart's files."""
+def _die_with_parent(server_pid: int) -> None:
+    """Render workers die with the server, even a SIGKILLed one, so no orphan renders into a restart's files.
+
+    A server killed while a worker was still starting (spawn imports for a second) is gone before the death
+    signal was asked for: such a worker finds itself adopted and leaves at once."""
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except OSError:
             pass
+    if os.getppid() != server_pid:
+        os._exit(0)
