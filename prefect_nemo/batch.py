@@ -24,10 +24,16 @@ from prefect_nemo.settings import NemoSettings
 from prefect_nemo.steps import StepOptions
 from prefect_nemo.storage import Destination
 
-__all__ = ["CREDITS_PER_CLIP", "BatchItem", "BatchResult", "build_jobs", "run_batch"]
+__all__ = ["CREDITS_PER_CLIP", "BatchItem", "BatchResult", "build_jobs", "clip_budget", "run_batch"]
 
 CREDITS_PER_CLIP = 100
 """A generation costs about 100 credits (nemo-api.md section 6); exports are free."""
+
+
+def clip_budget(max_credits: int, available: int) -> int:
+    """How many clips may be submitted with `max_credits`, and no more than the balance allows."""
+    return min(max_credits, available) // CREDITS_PER_CLIP
+
 
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 

@@ -20,7 +20,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from prefect_nemo import tasks
 from prefect_nemo.artifacts import BatchProgress, artifact_key, batch_table, clip_artifacts
-from prefect_nemo.batch import CREDITS_PER_CLIP, BatchItem, BatchResult, build_jobs, run_batch
+from prefect_nemo.batch import BatchItem, BatchResult, build_jobs, clip_budget, run_batch
 from prefect_nemo.credentials import NemoCredentials
 from prefect_nemo.dispatch import NemoFlow, flow, sync_twin
 from prefect_nemo.errors import NemoBatchFailed, NemoInputError
@@ -291,7 +291,7 @@ async def _budget(credentials: NemoCredentials, max_credits: int | None, count: 
     if max_credits is None:
         return None
     balance = await tasks.aget_credits(credentials)
-    allowed = min(max_credits, balance.available) // CREDITS_PER_CLIP
+    allowed = clip_budget(max_credits, balance.available)
     if allowed < count:
         get_run_logger().warning(
             "credit budget allows %d of %d clips (max_credits=%d, available=%d)",

@@ -82,7 +82,7 @@ async def run_batch_direct(
     on_item: Callable[[BatchItem], Awaitable[None]],
 ) -> list[BatchItem]:
     """The batch core in this event loop: no Prefect run, API or server."""
-    from prefect_nemo.batch import CREDITS_PER_CLIP, build_jobs, run_batch
+    from prefect_nemo.batch import build_jobs, clip_budget, run_batch
     from prefect_nemo.pipeline import make_clip
 
     logger = logging.getLogger(RUN_LOGGER)
@@ -91,7 +91,7 @@ async def run_batch_direct(
     async with credentials.get_client() as client:
         if options.max_credits is not None:
             available = (await client.credits()).available
-            budget = min(options.max_credits, available) // CREDITS_PER_CLIP
+            budget = clip_budget(options.max_credits, available)
             if budget < len(images):
                 logger.warning(
                     "the credit budget allows %d of %d clips (--max-credits %d, %d available)",
