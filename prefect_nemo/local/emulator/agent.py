@@ -14,7 +14,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Event", "format_sse"]
+from prefect_nemo.local.studio import director
+from prefect_nemo.local.studio.director import Direction, InstructionRejected, Still
+from prefect_nemo.local.studio.framing import Framing
+
+__all__ = ["Event", "InstructionRejected", "direct", "format_sse", "shots_for", "still_of"]
 
 
 @dataclass(frozen=True)
@@ -83,3 +87,23 @@ class Channel:
 def should_stay_silent(rng: random.Random, ratio: float) -> bool:
     """The cloud ends ~30% of edits with no text; keep that quirk so clients handle it."""
     return rng.random() < ratio
+
+
+def shots_for(message: str, images: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The uploads an instruction animates: for a timeline ("a slideshow of these", 合成一个视频) every image of
+    the session in upload order, else the latest one."""
+    return images if director.is_timeline(message) and len(images) > 1 else images[-1:]
+
+
+def still_of(upload: dict[str, Any], framing: Framing | None) -> Still:
+    info = upload["info"]
+    return Still(upload["file_id"], (int(info["width"]), int(info["height"])), framing)
+
+
+def direct(message: str, stills: list[Still], audio: str | None, previous: dict[str, Any] | None) -> Direction:
+    """The director's plan: one still's clip (refining ``previous``), or one clip of several stills."""
+    if len(stills) > 1:
+        return director.direct_timeline(message, stills, audio_asset=audio)
+    [still] = stills
+    return director.direct(message, image_asset=still.asset, image_size=still.size, audio_asset=audio,
+                           framing=still.framing, previous=previous)  # fmt: skip
