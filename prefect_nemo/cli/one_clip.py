@@ -76,6 +76,8 @@ def make_one_clip(
     out.print(f"{result.uri or result.path}", soft_wrap=True, markup=False)
     line = f"{len(images)} images -> one {result.duration:.2f} s {result.resolution} clip, {how}"
     err.print(Text.assemble(("✓ ", "green"), line), soft_wrap=True)
+    if result.summary:
+        err.print(f"Did: {result.summary}", soft_wrap=True, markup=False)
     for note in result.notes:
         err.print(Text.assemble(("⚠ ", "yellow"), note), soft_wrap=True)
     return 0
