@@ -18,7 +18,14 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from prefect_nemo import ClipResult, NemoCredentials, NemoInputError, aimages_to_video, images_to_video
+from prefect_nemo import (
+    ClipResult,
+    NemoCredentials,
+    NemoInputError,
+    aimages_to_video,
+    arefine_clip,
+    images_to_video,
+)
 from prefect_nemo.local.launcher import LocalServer
 from prefect_nemo.media import probe
 from prefect_nemo.timelines import timeline_message
@@ -122,6 +129,16 @@ class TestImagesToVideo:
         assert abs(probe(result.path).duration - 3.0) <= 1 / 30 + 1e-6
         assert result.instruction.endswith("把这2张图片合成一个视频，时长依次为1、2秒")
         assert result.summary is not None and result.summary.startswith("我会把2张图片合成一个3秒")
+
+    async def test_a_follow_up_instruction_refines_the_whole_timeline(
+        self, harness: None, local_server: LocalServer, photos: list[Path], tmp_path: Path
+    ) -> None:
+        first = await aimages_to_video(photos[1:], "slideshow, crossfade, 720p", durations=1, out_dir=tmp_path)
+        second = await arefine_clip(first, "1.5 seconds each, dip to black")
+        assert second.version == 2 and second.session_id == first.session_id
+        assert abs(probe(second.path).duration - 3.0) <= 1 / 30 + 1e-6  # both stills, each longer
+        summary = await summary_of(second)
+        assert "Video (2 shots): coffee.jpg (0-1.5s), chelsea.jpg (1.5-3s, dip_to_black 0.6s in)" in summary
 
     async def test_a_missing_image_is_named_before_any_request(
         self, harness: None, local_server: LocalServer, photos: list[Path], tmp_path: Path

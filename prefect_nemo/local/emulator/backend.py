@@ -25,12 +25,13 @@ from prefect_nemo.local.emulator.agent import (
     Channel,
     Event,
     InstructionRejected,
+    continued,
     direct,
     shots_for,
     should_stay_silent,
     still_of,
 )
-from prefect_nemo.local.emulator.drafts import assets_of, needs_motion, refines, video_segment
+from prefect_nemo.local.emulator.drafts import assets_of, needs_motion, video_segment
 from prefect_nemo.local.emulator.errors import ApiError
 from prefect_nemo.local.emulator.faults import Faults, StreamFate
 from prefect_nemo.local.emulator.renders import RenderJobs
@@ -199,9 +200,8 @@ class Backend(RenderJobs):
         images = [u for u in uploads if u["file_type"] == "image"]
         if not images:
             raise ApiError(4001, "no image in this session: upload an image before asking for a clip")
-        shots = shots_for(message, images)
-        if len(shots) > 1 or refines(session["draft"], images[-1]["file_id"]) is None:
-            session = {**session, "draft": None}  # a new image (or a timeline of several) starts a new draft
+        shots = shots_for(message, images, session["draft"])
+        session = {**session, "draft": continued(session["draft"], shots)}  # else a new image starts a new draft
         cost = self.settings.edit_cost if session["draft"] else self.settings.generate_cost
         if self.store.credits(user_id)["credits"] < cost or self.faults.out_of_credits():
             raise ApiError(2001, "out of credits: register at https://nemovideo.com/register or top up")
@@ -221,9 +221,8 @@ class Backend(RenderJobs):
             self.store.finish_generation(row["id"], "failed")
             return
         logger.info("resuming generation %s of session %s after a restart", row["id"], row["session_id"])
-        shots = shots_for(row["message"], images)
-        if len(shots) > 1 or refines(session["draft"], images[-1]["file_id"]) is None:
-            session = {**session, "draft": None}
+        shots = shots_for(row["message"], images, session["draft"])
+        session = {**session, "draft": continued(session["draft"], shots)}
         cost = self.settings.edit_cost if session["draft"] else self.settings.generate_cost
         channel = Channel()
         self._spawn(

@@ -119,3 +119,18 @@ def test_transition_words_are_not_a_note_that_transitions_are_missing() -> None:
     assert not plan.draft["m"]["notes"]
     single = direct("crossfade transitions", image_asset="a", image_size=(1600, 900))
     assert single.draft["m"]["notes"]  # one still: the director still says it has no transitions
+
+
+def test_a_refinement_changes_only_what_it_mentions() -> None:
+    said = "a slideshow of these, 3 seconds each, push right, title 'Our Spring Line', slow pan left, music"
+    first = direct_timeline(said, STILLS).draft
+    shorter = direct_timeline("2 seconds each", STILLS, previous=first).draft
+    assert [s["d"] for s in shots(shorter)] == [2000, 2000, 2000]
+    assert [s["mo"]["type"] for s in shots(shorter)] == ["pan_left"] * 3
+    assert shots(shorter)[1]["tr"] == {"type": "push", "d": 600, "dir": "right"}
+    assert track(shorter, 7) is not None and track(shorter, 1) is not None
+    assert not shorter["m"]["notes"]
+    bigger = direct_timeline("make the title bigger, dip to black", STILLS, previous=first).draft
+    card = track(bigger, 7)
+    assert card is not None and card["size"] > 0.09 and shots(bigger)[2]["tr"]["type"] == "dip_to_black"
+    assert [s["d"] for s in shots(bigger)] == [3000, 3000, 3000]

@@ -183,8 +183,11 @@ def read_timeline(instruction: str) -> TimelineAsk:
     return ask
 
 
-def _lengths(ask: TimelineAsk, n: int, total: float | None, note: Callable[..., None]) -> list[float]:
-    """Seconds per shot: the list said, else one length for each, else the total split evenly, else 3 s."""
+def _lengths(
+    ask: TimelineAsk, n: int, total: float | None, note: Callable[..., None], before: list[float]
+) -> list[float]:
+    """Seconds per shot: the list said, else one length for each, else the total split evenly, else the lengths
+    ``before`` (a refinement), else 3 s."""
     if ask.lengths:
         used = (ask.lengths + [ask.lengths[-1]] * n)[:n]
         if len(ask.lengths) != n:
@@ -194,15 +197,24 @@ def _lengths(ask: TimelineAsk, n: int, total: float | None, note: Callable[..., 
         return [ask.each] * n
     if total is not None:
         return [round(max(SHOT_S[0], total / n), 3)] * n
-    return [DEFAULT_SHOT_S] * n
+    return before or [DEFAULT_SHOT_S] * n
 
 
 def _said(rows: str, text: str) -> bool:
     return any(re.search(p, text) for voc in LANGUAGES.values() for p, _ in getattr(voc, rows))
 
 
-def direct_timeline(instruction: str, stills: Sequence[Still], *, audio_asset: str | None = None) -> Direction:
+def direct_timeline(
+    instruction: str,
+    stills: Sequence[Still],
+    *,
+    audio_asset: str | None = None,
+    previous: dict[str, Any] | None = None,
+) -> Direction:
     """Read ``instruction`` into one draft showing every still in order (``Direction`` like ``direct``).
+
+    With ``previous`` (a timeline of the same stills) it refines it: what the instruction does not mention
+    (lengths, transitions, each shot's camera, the title and music) stays as it was.
 
     Raises:
         InstructionRejected: an empty instruction, no stills, or a length out of range.
@@ -225,12 +237,18 @@ def direct_timeline(instruction: str, stills: Sequence[Still], *, audio_asset: s
     said_total = _said("durations", rest.lower())
     low = rest.lower()
     said_move = _said("moves", low) or _said("targets", low)
+    before = _shots_of(previous) if previous is not None and len(_shots_of(previous)) == len(stills) else []
     shots = [
-        direct(rest, image_asset=s.asset, image_size=s.size, audio_asset=audio_asset, framing=s.framing) for s in stills
-    ]
+        direct(rest, image_asset=s.asset, image_size=s.size, audio_asset=audio_asset, framing=s.framing,
+               previous=_one_shot(previous, before[i]) if previous is not None and before else None)
+        for i, s in enumerate(stills)
+    ]  # fmt: skip
     first = shots[0].draft
     total_said = first["d"] / 1000 if said_total else None
-    seconds = _lengths(ask, len(stills), total_said, note)
+    seconds = _lengths(ask, len(stills), total_said, note, [seg["d"] / 1000 for seg in before])
+    joined = next((seg["tr"] for seg in before[1:] if isinstance(seg.get("tr"), dict)), None)
+    if ask.transition is None and joined is not None:  # a refinement keeps the joins it does not mention
+        ask.transition, ask.direction = joined.get("type"), joined.get("dir", "left")
     if sum(seconds) > MAX_TOTAL_S:
         raise InstructionRejected(f"the timeline would last {sum(seconds):g} s; the limit is {MAX_TOTAL_S:g} s")
     segments, start = [], 0
@@ -243,7 +261,7 @@ def direct_timeline(instruction: str, stills: Sequence[Still], *, audio_asset: s
         ms = round(secs * 1000)
         video.update(id=f"v{i + 1}", s=start, d=ms, src=still.asset)
         video.pop("clip", None)
-        if not said_move:
+        if not said_move and not before:
             video["mo"] = _default_move(Motion.from_draft(video["mo"]), i).to_draft()
         if i and ask.transition and tr_ms >= 2:
             video["tr"] = {"type": ask.transition, "d": tr_ms, "dir": ask.direction}
@@ -267,7 +285,8 @@ def direct_timeline(instruction: str, stills: Sequence[Still], *, audio_asset: s
         tracks.append({"tt": 1, "sg": [{**music, "s": 0, "d": start, "fo": min(1500, start // 4)}]})
     meta = dict(first["m"])
     did = _did(lang, first, seconds, ask.transition if tr_ms else None)
-    meta["notes"] = [*notes, *meta.get("notes", [])]
+    unchanged = {say(code, "no_change", text=rest.strip()[:80]) for code in LANGUAGES}  # said per shot, not whole
+    meta["notes"] = [*notes, *(n for n in meta.get("notes", []) if n not in unchanged)]
     meta["did"] = did
     draft = {"d": start, "m": meta, "t": tracks}
     w, h = meta["width"], meta["height"]
@@ -276,6 +295,19 @@ def direct_timeline(instruction: str, stills: Sequence[Still], *, audio_asset: s
     if title is not None or music is not None:
         calls.append({"name": "edit_multitrack", "args": {"title": meta.get("title"), "bgm": music}})
     return Direction(draft=draft, texts=[did, *meta["notes"]], tool_calls=calls, lang=lang)
+
+
+def _shots_of(draft: dict[str, Any]) -> list[dict[str, Any]]:
+    return next((list(t["sg"]) for t in draft.get("t") or [] if t.get("tt") == 0 and t.get("sg")), [])
+
+
+def _one_shot(timeline: dict[str, Any], segment: dict[str, Any]) -> dict[str, Any]:
+    """One shot of a timeline as a one-still draft (its own camera, the whole clip's look, title and music), so
+    ``direct`` refines it like any clip."""
+    fx = _shots_of(timeline)[0].get("fx")
+    video = {k: v for k, v in segment.items() if k not in ("tr", "s")} | ({"fx": fx} if fx else {})
+    others = [t for t in timeline.get("t") or [] if t.get("tt") != 0]
+    return {"d": segment["d"], "m": timeline.get("m") or {}, "t": [{"tt": 0, "sg": [video]}, *others]}
 
 
 def _video(draft: dict[str, Any]) -> dict[str, Any]:
