@@ -19,7 +19,8 @@ from ..overlay import drawable
 from .clip import ASPECTS, FPS_CHOICES, Clip, build, from_draft
 from .parser import LANGUAGES, InstructionRejected, Reader
 from .replies import changes, describe, say
-from .timeline import Still, direct_timeline, is_timeline
+from .storyboard import Still, direct_timeline
+from .timeline import is_timeline
 
 __all__ = [
     "ASPECTS",
