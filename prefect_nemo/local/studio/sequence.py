@@ -16,7 +16,7 @@ from typing import Any
 import av
 import cv2
 
-from .frames import POOL, Timeline, Video, load_rgb, scale_for, source_planes, views
+from .frames import POOL, Effect, Planes, Timeline, Video, load_rgb, scale_for, source_planes, views
 from .motion import CameraPath
 from .overlay import TextLayer
 from .transitions import TRANSITIONS, Shot, Transition, duration_frames
@@ -76,7 +76,7 @@ def cuts(tl: Timeline) -> list[Cut]:
 
 @dataclass
 class _Loaded:
-    planes: tuple[Any, Any, Any]
+    planes: Planes
     path: CameraPath
     first: int  # the frame index its path's frame 0 is shown at
 
@@ -85,7 +85,7 @@ def frames(
     tl: Timeline,
     image_of: Callable[[str], Path],
     texts: list[TextLayer],
-    effect: Callable[[Any, float], None] | None = None,
+    effect: Effect | None = None,
 ) -> Iterator[av.VideoFrame]:
     """The timeline's frames: each still under its camera, the joins drawn by ``transitions.Transition``."""
     w, h = tl.width, tl.height
@@ -95,7 +95,7 @@ def frames(
     ]
     loaded: dict[int, _Loaded] = {}
     joins: dict[int, Transition] = {}
-    pool: list[tuple[av.VideoFrame, Any]] = []
+    pool: list[tuple[av.VideoFrame, Planes]] = []
 
     def shot(k: int) -> _Loaded:
         if k not in loaded:
