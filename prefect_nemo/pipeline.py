@@ -84,6 +84,8 @@ class ClipJob:
     """Set for a refinement: a follow-up instruction in this clip's session, rendered as a new version."""
     step_options: StepOptions | None = None
     """Tags, retries, timeouts and the concurrency limit of this clip's step task runs."""
+    more_images: tuple[Path, ...] = ()
+    """A timeline: the stills after `image`, uploaded in order into the same session, for one clip of them all."""
 
     @property
     def version(self) -> int:
@@ -138,11 +140,13 @@ async def _make_clip(job: ClipJob, logger: logging.Logger | logging.LoggerAdapte
         request["refine_of"] = source.sha256
     else:
         prepared = await asyncio.to_thread(preflight, job.image, job.work_dir)
-    for note in prepared.warnings:
+    more = [await asyncio.to_thread(preflight, image, job.work_dir) for image in job.more_images]
+    for note in [*prepared.warnings, *(w for p in more for w in p.warnings)]:
         logger.warning(note)
     credentials = job.credentials
     api_url = await asyncio.to_thread(credentials.resolved_url)
-    key = clip_key(prepared.sha256, request, api_url if not credentials.is_local else "local")
+    content = prepared.sha256 if not more else "+".join(p.sha256 for p in (prepared, *more))  # order counts
+    key = clip_key(content, request, api_url if not credentials.is_local else "local")
     ledger = await asyncio.to_thread(Ledger, job.ledger_path, expire_after=job.cache_expiration)
     async with ledger.claim(key):  # one paid generate per clip key, across tasks and processes
         record = await asyncio.to_thread(ledger.get, key)
@@ -163,7 +167,7 @@ async def _make_clip(job: ClipJob, logger: logging.Logger | logging.LoggerAdapte
         started = time.monotonic()
         for attempt in range(2):
             try:
-                return await _run(job, prepared, record, ledger, deadline, started, logger)
+                return await _run(job, [prepared, *more], record, ledger, deadline, started, logger)
             except NemoSessionNotFound:
                 if attempt:
                     raise
@@ -175,7 +179,7 @@ async def _make_clip(job: ClipJob, logger: logging.Logger | logging.LoggerAdapte
 
 async def _run(
     job: ClipJob,
-    prepared: PreparedImage,
+    stills: list[PreparedImage],
     record: ClipRecord,
     ledger: Ledger,
     deadline: Deadline,
@@ -185,7 +189,10 @@ async def _run(
     credentials = job.credentials
     name = str(job.image)
     resumed = record.generate_sent or record.generated  # an earlier run paid for the instruction: pick it up
+    prepared = stills[0]
     report(name, "session")
+    if len(stills) > 1 and not record.uploaded and not job.session_id:
+        record.session_id = None  # some stills may be in the old session already: their order must be exact
     if record.session_id is None:
         if job.session_id:
             record.session_id = job.session_id
@@ -196,7 +203,8 @@ async def _run(
     session_id = record.session_id
     if not record.uploaded:
         report(name, "upload")
-        await _step(tasks.upload_image)(credentials, session_id, prepared.upload_path)
+        for still in stills:
+            await _step(tasks.upload_image)(credentials, session_id, still.upload_path)
         record.uploaded = True
         await asyncio.to_thread(ledger.save, record)
     if not record.generated:
@@ -258,11 +266,12 @@ async def _run(
         render_id=job_status.id,
         session_id=session_id,
         source_image=display_path(job.image),
+        source_images=[display_path(p) for p in (job.image, *job.more_images)] if job.more_images else [],
         image_sha256=prepared.sha256,
         instruction=job.spec.message(),
         texts=record.texts,
         render_seconds=round(time.monotonic() - started, 2),
-        warnings=[*prepared.warnings, *record.warnings],
+        warnings=[*(w for p in stills for w in p.warnings), *record.warnings],
         workspace_url=await _workspace_link(credentials, record),
         version=job.version,
         resumed=resumed,

@@ -488,7 +488,7 @@ class TestTimelineSummary:
 
     def test_segments_without_a_length_run_to_the_end(self) -> None:
         draft = {"d": 4500, "t": [{"tt": 0, "sg": [{"s": 0, "src": "img_1"}, {"s": 2500, "src": "img_2"}]}]}
-        assert timeline_summary(draft) == "Timeline (1 track): 1. Video: img_1 (0-4.5s), img_2 (2.5-4.5s)"
+        assert timeline_summary(draft) == "Timeline (1 track): 1. Video (2 shots): img_1 (0-4.5s), img_2 (2.5-4.5s)"
 
     def test_an_empty_draft(self) -> None:
         assert timeline_summary(None).startswith("Timeline (0 tracks)")

@@ -55,6 +55,7 @@ class Video:
     src: str
     clip: str | None
     motion: Motion
+    tr: Mapping[str, Any] | None = None  # the transition into this segment (``sequence.py`` reads it)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ class Timeline:
                     start, dur = begin / 1000, _int(seg, "d", 0, 1, 600_000) / 1000
                     clip = seg.get("clip")
                     motion = Motion.from_draft(seg.get("mo"))
-                    video.append(Video(start, dur, str(seg.get("src")), str(clip) if clip else None, motion))
+                    src, clip = str(seg.get("src")), str(clip) if clip else None
+                    video.append(Video(start, dur, src, clip, motion, seg.get("tr")))
                 elif track.get("tt") == 7:
                     texts.append(seg)
                 elif track.get("tt") == 1:
@@ -194,6 +196,11 @@ def animate(
     tl: Timeline, image_of: Callable[[str], Path], texts: list[TextLayer], effect: Effect | None = None
 ) -> Iterator[av.VideoFrame]:
     """Frames of the video track: each segment's camera path over its still, then ``effect``, then the text."""
+    from . import sequence  # shots joined by transitions (it builds on this module)
+
+    if sequence.has_transitions(tl):
+        yield from sequence.frames(tl, image_of, texts, effect)
+        return
     segs = tl.video or [Video(0.0, tl.frames / tl.fps, "", None, Motion())]
     w, h = tl.width, tl.height
     current: tuple[int, Planes, CameraPath, int] | None = None

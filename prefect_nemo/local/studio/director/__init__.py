@@ -19,8 +19,20 @@ from ..overlay import drawable
 from .clip import ASPECTS, FPS_CHOICES, Clip, build, from_draft
 from .parser import LANGUAGES, InstructionRejected, Reader
 from .replies import changes, describe, say
+from .storyboard import Still, direct_timeline
+from .timeline import is_timeline
 
-__all__ = ["ASPECTS", "FPS_CHOICES", "LANGUAGES", "Direction", "InstructionRejected", "direct"]
+__all__ = [
+    "ASPECTS",
+    "FPS_CHOICES",
+    "LANGUAGES",
+    "Direction",
+    "InstructionRejected",
+    "Still",
+    "direct",
+    "direct_timeline",
+    "is_timeline",
+]
 
 MAX_CHARS = 4000
 
