@@ -9,6 +9,8 @@ convexly with zoom), and every planned frame is checked anyway, so no frame ever
 Two additions make the camera subject-aware and let it tell a small story: ``keep`` is a box (faces, the
 subject) that every frame's view must contain whole - zoom is capped so the view can hold it and each
 frame's centre is clamped so it does; ``then`` chains further moves, each starting where the previous ended.
+``mode`` says how the frames are made from the still (``shots.py``): a flat warp, the depth camera
+(``parallax``, ``dolly_zoom``, ``push_3d``) or the subject lifted off its background (``pop``).
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["EASES", "MOTIONS", "CameraPath", "Motion", "ease"]
+__all__ = ["DEPTH_MODES", "EASES", "MODES", "MOTIONS", "CameraPath", "Motion", "ease"]
 
 F64 = npt.NDArray[np.float64]
 
 Box = tuple[float, float, float, float]
 MOTIONS = ("push_in", "pull_out", "pan_left", "pan_right", "pan_up", "pan_down", "ken_burns", "orbit", "static")
 EASES = ("linear", "ease_in", "ease_out", "ease_in_out")
+DEPTH_MODES = ("parallax", "dolly_zoom", "push_3d")  # the depth camera: one move, no ``then``
+MODES = ("flat", *DEPTH_MODES, "pop")
 _MAX_ZOOM = 3.0
 
 
@@ -59,15 +63,15 @@ def _pair(mo: Mapping[str, Any], key: str, default: tuple[float, float], lo: flo
     return a, b
 
 
-def _box(mo: Mapping[str, Any]) -> Box | None:
-    value = mo.get("keep")
+def _box(mo: Mapping[str, Any], key: str) -> Box | None:
+    value = mo.get(key)
     if value is None:
         return None
     if not isinstance(value, list | tuple) or len(value) != 4:
-        raise ValueError(f"motion keep={value!r} must be [x0, y0, x1, y1] in 0..1")
-    x0, y0, x1, y1 = (_num({"keep": v}, "keep", 0.0, 0.0, 1.0) for v in value)
+        raise ValueError(f"motion {key}={value!r} must be [x0, y0, x1, y1] in 0..1")
+    x0, y0, x1, y1 = (_num({key: v}, key, 0.0, 0.0, 1.0) for v in value)
     if x1 <= x0 or y1 <= y0:
-        raise ValueError(f"motion keep={value!r} must have x0 < x1 and y0 < y1")
+        raise ValueError(f"motion {key}={value!r} must have x0 < x1 and y0 < y1")
     return x0, y0, x1, y1
 
 
@@ -83,15 +87,23 @@ class Motion:
     tilt: float = 0.0  # orbit: rotation swing in degrees
     keep: Box | None = None  # 0..1 box (faces, subject) every frame must show whole
     then: tuple[Motion, ...] = ()  # further moves in order, each over an equal share of the segment
+    mode: str = "flat"  # how frames are made: a flat warp, the depth camera, or subject pop (see MODES)
+    subject: Box | None = None  # 0..1 box of the subject (the framing's): seeds the depth and the cut-out
 
     @classmethod
     def from_draft(cls, mo: Mapping[str, Any] | None) -> Motion:
         """Validate a draft's motion object, filling defaults, so bad drafts fail with a readable message."""
         mo = mo or {}
         then = mo.get("then") or []
-        if not isinstance(then, list) or not all(isinstance(leg, Mapping) and not leg.get("then") for leg in then):
-            raise ValueError(f"motion then={then!r:.80} must be a list of motion objects (without their own 'then')")
-        kind, curve = mo.get("type", cls.type), mo.get("ease", cls.ease)
+        if not isinstance(then, list) or not all(
+            isinstance(leg, Mapping) and not leg.get("then") and leg.get("mode", "flat") == "flat" for leg in then
+        ):
+            raise ValueError(f"motion then={then!r:.80} must be a list of flat motion objects (no 'then', no 'mode')")
+        kind, curve, mode = mo.get("type", cls.type), mo.get("ease", cls.ease), mo.get("mode", cls.mode)
+        if mode not in MODES:
+            raise ValueError(f"unknown motion mode {mode!r}; expected one of {', '.join(MODES)}")
+        if mode in DEPTH_MODES and then:
+            raise ValueError(f"motion mode {mode!r} is one move of the depth camera: it takes no 'then'")
         if kind not in MOTIONS:
             raise ValueError(f"unknown motion type {kind!r}; expected one of {', '.join(MOTIONS)}")
         if curve not in EASES:
@@ -103,8 +115,10 @@ class Motion:
             focus=_pair(mo, "focus", cls.focus, 0.0, 1.0),
             travel=_num(mo, "travel", cls.travel, 0.0, 1.0),
             tilt=_num(mo, "tilt", cls.tilt, 0.0, 10.0),
-            keep=_box(mo),
+            keep=_box(mo, "keep"),
             then=tuple(cls.from_draft(leg) for leg in then),
+            mode=mode,
+            subject=_box(mo, "subject"),
         )
 
     def to_draft(self) -> dict[str, Any]:
@@ -116,8 +130,11 @@ class Motion:
             "travel": round(self.travel, 4),
             "tilt": round(self.tilt, 3),
         }
-        if self.keep is not None:
-            out["keep"] = [round(v, 4) for v in self.keep]
+        if self.mode != "flat":
+            out["mode"] = self.mode
+        for key, box in (("keep", self.keep), ("subject", self.subject)):
+            if box is not None:
+                out[key] = [round(v, 4) for v in box]
         if self.then:
             out["then"] = [leg.to_draft() for leg in self.then]
         return out

@@ -119,8 +119,18 @@ def _frame(clip: Clip, framing: Framing, reader: Reader) -> Clip:
             box = max(framing.faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1]))
         legs[i] = replace(legs[i], zoom=(1.0, _fill(framing, box, aspect)), focus=centre(box), travel=1.0)
         mo = replace(mo, keep=_keep_with(framing, box, aspect))
-    lead = replace(legs[0], keep=mo.keep, then=tuple(legs[1:]))
+    lead = replace(legs[0], keep=mo.keep, then=tuple(legs[1:]), subject=_subject(framing, mo.mode, reader))
     return replace(clip, motion=lead, aim=aim if not any(reader.aims) else None)
+
+
+def _subject(framing: Framing, mode: str, reader: Reader) -> Box | None:
+    """What seeds the depth guess and the cut-out: the subject, else the faces; said when there is neither."""
+    if mode == "flat":
+        return None
+    box = framing.subject or (union(framing.faces) if framing.faces else None)
+    if box is None:
+        reader.note("depth_guess")
+    return box
 
 
 def _fill(framing: Framing, box: Box, aspect: float) -> float:
