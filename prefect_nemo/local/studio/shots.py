@@ -110,7 +110,11 @@ class DepthShot:
 
 
 class PopShot:
-    """The subject lifted off a filled-in background and brought forward while the background moves."""
+    """The subject lifted off a filled-in background and brought forward while the background moves.
+
+    The subject grows about its base, so what must stay whole (the ``keep`` box: faces) grows with it; the
+    background's camera is asked to keep that grown box in view, so a face never leaves the frame.
+    """
 
     def __init__(
         self, motion: Motion, planes: Planes, depth: DepthMap, out_size: tuple[int, int], n_frames: int
@@ -118,8 +122,9 @@ class PopShot:
         self.planes, self.n, self.depth = planes, max(1, n_frames), depth
         self.cutout = Cutout.make(planes, depth, shadow=True)
         lift = min(0.2, 0.08 * motion.travel / _TRAVEL)
-        background = replace(motion, mode="flat", subject=None)
-        self.pop = SubjectPop(self.cutout, out_size, self.n, motion=background, lift=lift)
+        keep = None if motion.keep is None else _grown(motion.keep, self.cutout, planes[0].shape, 1 + lift)
+        background = replace(motion, mode="flat", subject=None, keep=keep)
+        self.pop = SubjectPop(self.cutout, out_size, self.n, motion=background, lift=lift, drift=(0.0, 0.0))
         self.path = self.pop.background
 
     def render(self, i: int, dst: Planes) -> None:
@@ -166,6 +171,18 @@ def _view(
     x0, y0 = (max(0, math.floor(c - margin) // 2 * 2) for c in corners[0])
     x1, y1 = (min(limit, math.ceil(c + margin + 1) // 2 * 2) for c, limit in zip(corners[2], size, strict=True))
     return x0, y0, x1, y1
+
+
+def _grown(
+    keep: tuple[float, float, float, float], cut: Cutout, shape: tuple[int, ...], grow: float
+) -> tuple[float, float, float, float]:
+    """The 0..1 ``keep`` box once the subject layer has grown by ``grow`` about the bottom of its crop."""
+    h, w = shape[:2]
+    lh, lw = cut.luma.shape[:2]
+    ax, ay = (cut.origin[0] + lw / 2) / w, (cut.origin[1] + lh) / h
+    x0, y0, x1, y1 = keep
+    return (max(0.0, ax + (x0 - ax) * grow), max(0.0, ay + (y0 - ay) * grow),
+            min(1.0, ax + (x1 - ax) * grow), min(1.0, ay + (y1 - ay) * grow))  # fmt: skip
 
 
 def _cropped(depth: DepthMap, box: tuple[float, float, float, float]) -> DepthMap:

@@ -154,9 +154,11 @@ def test_the_summary_says_the_mode_and_a_missing_subject_is_said() -> None:
     assert "dolly zoom" in run("vertigo").texts[0] and "popping out" in run("subject pop").texts[0]
     bare = run("parallax", framing=Framing(size=(3000, 2000)))
     assert "depth is guessed" in " ".join(bare.texts[1:])
-    person = Framing(size=(3000, 2000), faces=((0.4, 0.2, 0.5, 0.4),), focus=(0.45, 0.3))
-    mo = run("parallax", framing=person).draft["t"][0]["sg"][0]["mo"]
-    assert mo["subject"] == [0.4, 0.2, 0.5, 0.4] and mo["mode"] == "parallax"
+    bottle = Framing(size=(3000, 2000), subject=(0.4, 0.2, 0.6, 0.8), focus=(0.5, 0.5))
+    mo = run("parallax", framing=bottle).draft["t"][0]["sg"][0]["mo"]
+    assert mo["subject"] == [0.4, 0.2, 0.6, 0.8] and mo["mode"] == "parallax"
+    person = Framing(size=(3000, 2000), faces=((0.4, 0.2, 0.5, 0.4),), subject=(0.6, 0.5, 1, 1), focus=(0.45, 0.3))
+    assert "subject" not in run("parallax", framing=person).draft["t"][0]["sg"][0]["mo"]  # the faces seed it
 
 
 def test_depth_modes_refine_and_keep_their_mode() -> None:

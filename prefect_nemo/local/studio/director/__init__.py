@@ -124,13 +124,13 @@ def _frame(clip: Clip, framing: Framing, reader: Reader) -> Clip:
 
 
 def _subject(framing: Framing, mode: str, reader: Reader) -> Box | None:
-    """What seeds the depth guess and the cut-out: the subject, else the faces; said when there is neither."""
-    if mode == "flat":
+    """The salient subject seeds the depth guess and the cut-out when there is no face (with faces the guess
+    finds them itself and takes the body below them); with neither, the guess is said to be one."""
+    if mode == "flat" or framing.faces:
         return None
-    box = framing.subject or (union(framing.faces) if framing.faces else None)
-    if box is None:
+    if framing.subject is None:
         reader.note("depth_guess")
-    return box
+    return framing.subject
 
 
 def _fill(framing: Framing, box: Box, aspect: float) -> float:
