@@ -121,8 +121,13 @@ class PopShot:
     ) -> None:
         self.planes, self.n, self.depth = planes, max(1, n_frames), depth
         self.cutout = Cutout.make(planes, depth, shadow=True)
-        lift = min(0.2, 0.08 * motion.travel / _TRAVEL)
-        keep = None if motion.keep is None else _grown(motion.keep, self.cutout, planes[0].shape, 1 + lift)
+        size = (planes[0].shape[1], planes[0].shape[0])
+        lift, keep = min(0.2, 0.08 * motion.travel / _TRAVEL), motion.keep
+        if keep is not None:  # the subject grows less where the frame cannot hold the grown box
+            lift = next(
+                (k for k in (lift, lift / 2, lift / 4) if _fits(_grown(keep, self.cutout, k), size, out_size)), 0.0
+            )
+            keep = _grown(keep, self.cutout, lift)
         background = replace(motion, mode="flat", subject=None, keep=keep)
         self.pop = SubjectPop(self.cutout, out_size, self.n, motion=background, lift=lift, drift=(0.0, 0.0))
         self.path = self.pop.background
@@ -173,16 +178,22 @@ def _view(
     return x0, y0, x1, y1
 
 
-def _grown(
-    keep: tuple[float, float, float, float], cut: Cutout, shape: tuple[int, ...], grow: float
-) -> tuple[float, float, float, float]:
-    """The 0..1 ``keep`` box once the subject layer has grown by ``grow`` about the bottom of its crop."""
-    h, w = shape[:2]
+def _grown(keep: tuple[float, float, float, float], cut: Cutout, lift: float) -> tuple[float, float, float, float]:
+    """The 0..1 ``keep`` box once the subject layer has grown by ``lift`` about the bottom of its crop."""
+    h, w = cut.background[0].shape
     lh, lw = cut.luma.shape[:2]
+    grow = 1.0 + lift
     ax, ay = (cut.origin[0] + lw / 2) / w, (cut.origin[1] + lh) / h
     x0, y0, x1, y1 = keep
     return (max(0.0, ax + (x0 - ax) * grow), max(0.0, ay + (y0 - ay) * grow),
             min(1.0, ax + (x1 - ax) * grow), min(1.0, ay + (y1 - ay) * grow))  # fmt: skip
+
+
+def _fits(box: tuple[float, float, float, float], cut_size: tuple[int, int], out_size: tuple[int, int]) -> bool:
+    """Whether one view of the frame's aspect can hold ``box`` (0..1) of a picture of ``cut_size``."""
+    (sw, sh), (w, h) = cut_size, out_size
+    cover_w = min(sw, sh * w / h)
+    return (box[2] - box[0]) * sw <= cover_w * 0.999 and (box[3] - box[1]) * sh <= cover_w * h / w * 0.999
 
 
 def _cropped(depth: DepthMap, box: tuple[float, float, float, float]) -> DepthMap:
