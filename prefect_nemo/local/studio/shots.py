@@ -24,11 +24,12 @@ from .depth import DepthMap, estimate_depth
 from .motion import DEPTH_MODES, CameraPath, Motion
 from .parallax import ParallaxCamera, ParallaxMove
 
-__all__ = ["DepthShot", "FlatShot", "PopShot", "Shot", "open_shot"]
+__all__ = ["DepthShot", "FlatShot", "PopShot", "Shot", "open_shot", "picture_depth"]
 
 U8 = npt.NDArray[np.uint8]
 F64 = npt.NDArray[np.float64]
 Planes = tuple[U8, U8, U8]
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in 0..1 image coordinates
 # INTER_LINEAR samples at exact float positions in OpenCV 5; INTER_CUBIC still rounds them to 1/32 px.
 _FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
 _ANALYSIS_SIDE = 1024  # the picture the depth guess reads (it works at a long side of 512 itself)
@@ -112,8 +113,9 @@ class DepthShot:
 class PopShot:
     """The subject lifted off a filled-in background and brought forward while the background moves.
 
-    The subject grows about its base, so what must stay whole (the ``keep`` box: faces) grows with it; the
-    background's camera is asked to keep that grown box in view, so a face never leaves the frame.
+    The subject grows about its base, so what must stay whole (the cut-out subject and the ``keep`` box, or
+    the faces alone when the frame cannot hold both) grows with it; the background's camera is asked to keep
+    that grown box in view, so neither a face nor the subject's top leaves the frame.
     """
 
     def __init__(
@@ -122,12 +124,19 @@ class PopShot:
         self.planes, self.n, self.depth = planes, max(1, n_frames), depth
         self.cutout = Cutout.make(planes, depth, shadow=True)
         size = (planes[0].shape[1], planes[0].shape[0])
+        bx, by, bw, bh = depth.box
+        dw, dh = depth.size
+        subject = (bx / dw, by / dh, (bx + bw) / dw, (by + bh) / dh)
         lift, keep = min(0.2, 0.08 * motion.travel / _TRAVEL), motion.keep
-        if keep is not None:  # the subject grows less where the frame cannot hold the grown box
-            lift = next(
-                (k for k in (lift, lift / 2, lift / 4) if _fits(_grown(keep, self.cutout, k), size, out_size)), 0.0
-            )
-            keep = _grown(keep, self.cutout, lift)
+        for box in (_union(motion.keep or subject, subject), *([motion.keep] if motion.keep else [])):
+            # the whole subject in view, else the faces; the subject grows less where the frame cannot hold it
+            fit = next((k for k in (lift, lift / 2, lift / 4) if _fits(_grown(box, self.cutout, k), size, out_size)),
+                       None)  # fmt: skip
+            if fit is not None:
+                lift, keep = fit, _grown(box, self.cutout, fit)
+                break
+        else:
+            lift /= 4
         background = replace(motion, mode="flat", subject=None, keep=keep)
         self.pop = SubjectPop(self.cutout, out_size, self.n, motion=background, lift=lift, drift=(0.0, 0.0))
         self.path = self.pop.background
@@ -153,9 +162,7 @@ def open_shot(
     return PopShot(motion, planes, depth, out_size, n_frames)
 
 
-def picture_depth(
-    planes: Planes, subject: tuple[float, float, float, float] | None = None, rgb: U8 | None = None
-) -> DepthMap:
+def picture_depth(planes: Planes, subject: Box | None = None, rgb: U8 | None = None) -> DepthMap:
     """The still's depth guess, read from a copy of at most ``_ANALYSIS_SIDE`` pixels."""
     small = _small_rgb(planes) if rgb is None else _shrunk(rgb)
     h, w = small.shape[:2]
@@ -178,25 +185,30 @@ def _view(
     return x0, y0, x1, y1
 
 
-def _grown(keep: tuple[float, float, float, float], cut: Cutout, lift: float) -> tuple[float, float, float, float]:
+def _grown(keep: Box, cut: Cutout, lift: float) -> Box:
     """The 0..1 ``keep`` box once the subject layer has grown by ``lift`` about the bottom of its crop."""
     h, w = cut.background[0].shape
     lh, lw = cut.luma.shape[:2]
     grow = 1.0 + lift
     ax, ay = (cut.origin[0] + lw / 2) / w, (cut.origin[1] + lh) / h
     x0, y0, x1, y1 = keep
-    return (max(0.0, ax + (x0 - ax) * grow), max(0.0, ay + (y0 - ay) * grow),
-            min(1.0, ax + (x1 - ax) * grow), min(1.0, ay + (y1 - ay) * grow))  # fmt: skip
+    return ax + (x0 - ax) * grow, ay + (y0 - ay) * grow, ax + (x1 - ax) * grow, ay + (y1 - ay) * grow
 
 
-def _fits(box: tuple[float, float, float, float], cut_size: tuple[int, int], out_size: tuple[int, int]) -> bool:
-    """Whether one view of the frame's aspect can hold ``box`` (0..1) of a picture of ``cut_size``."""
+def _union(a: Box, b: Box) -> Box:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def _fits(box: Box, cut_size: tuple[int, int], out_size: tuple[int, int]) -> bool:
+    """Whether ``box`` lies on the picture (of ``cut_size``) and one view of the frame's aspect can hold it."""
+    if min(box) < 0.0 or max(box) > 1.0:
+        return False
     (sw, sh), (w, h) = cut_size, out_size
     cover_w = min(sw, sh * w / h)
     return (box[2] - box[0]) * sw <= cover_w * 0.999 and (box[3] - box[1]) * sh <= cover_w * h / w * 0.999
 
 
-def _cropped(depth: DepthMap, box: tuple[float, float, float, float]) -> DepthMap:
+def _cropped(depth: DepthMap, box: Box) -> DepthMap:
     """The depth guess over the 0..1 ``box`` of its picture."""
     w, h = depth.size
     x0, y0 = round(box[0] * w), round(box[1] * h)
