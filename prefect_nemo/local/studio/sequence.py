@@ -14,17 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import av
-import cv2
 
 from .frames import POOL, Effect, Planes, Timeline, Video, load_rgb, scale_for, source_planes, views
-from .motion import CameraPath
 from .overlay import TextLayer
-from .transitions import TRANSITIONS, Shot, Transition, duration_frames
+from .shots import Shot, open_shot
+from .transitions import TRANSITIONS, Transition, duration_frames
+from .transitions import Shot as Joining
 
 __all__ = ["Cut", "cuts", "frames", "has_transitions", "parse_transition"]
 
 _DIRECTIONS = ("left", "right", "up", "down")
-_FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
 
 
 @dataclass(frozen=True)
@@ -76,9 +75,8 @@ def cuts(tl: Timeline) -> list[Cut]:
 
 @dataclass
 class _Loaded:
-    planes: Planes
-    path: CameraPath
-    first: int  # the frame index its path's frame 0 is shown at
+    shot: Shot
+    first: int  # the frame index its frame 0 is shown at
 
 
 def frames(
@@ -115,13 +113,15 @@ def frames(
         if k and cut.kind is not None and i < cut.first + cut.frames:
             a, b = shot(k - 1), shot(k)
             join = joins.setdefault(k, Transition(cut.kind, (w, h), cut.frames, direction=cut.direction))
-            join.render(i - cut.first, Shot(a.planes, a.path, cut.first - a.first), Shot(b.planes, b.path, 0), dst)
+            # A join warps each shot's still along its flat camera path (a depth shot's too: a few frames).
+            leaving, arriving = (
+                Joining(a.shot.planes, a.shot.path, cut.first - a.first),
+                Joining(b.shot.planes, b.shot.path, 0),
+            )
+            join.render(i - cut.first, leaving, arriving, dst)
         else:
             now = shot(k)
-            luma, chroma = now.path.matrices(min(now.path.n - 1, max(0, i - now.first)))
-            for plane, target, m in zip(now.planes, dst, (luma, chroma, chroma), strict=True):
-                cv2.warpAffine(plane, m, (target.shape[1], target.shape[0]), dst=target, flags=_FLAGS,
-                               borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+            now.shot.render(min(now.shot.n - 1, max(0, i - now.first)), dst)
         if effect is not None:
             effect(dst, i / tl.fps)
         for layer in texts:
@@ -131,6 +131,4 @@ def frames(
 
 def _load(seg: Video, image_of: Callable[[str], Path], out: tuple[int, int], first: int, n: int) -> _Loaded:
     rgb = load_rgb(image_of(seg.src), scale_for(seg.motion, *out))
-    planes = source_planes(rgb)
-    path = CameraPath(seg.motion, (planes[0].shape[1], planes[0].shape[0]), out, n)
-    return _Loaded(planes, path, first)
+    return _Loaded(open_shot(seg.motion, source_planes(rgb), out, n, rgb=rgb), first)

@@ -87,3 +87,15 @@ def test_a_crossfade_frame_is_the_mix_of_the_two_shots(photos: dict[str, Path]) 
     middle = luma(frames, join.first + join.frames // 2)
     mix = np.abs(middle - (before + after) / 2).mean()
     assert mix < 0.5 * min(np.abs(middle - before).mean(), np.abs(middle - after).mean())
+
+
+@pytest.mark.parametrize("mode", ["parallax", "pop"])
+def test_a_depth_shot_takes_part_in_a_timeline(photos: dict[str, Path], mode: str) -> None:
+    plain, deep = draft("crossfade"), draft("crossfade")
+    deep["t"][0]["sg"][1]["mo"] = {"type": "push_in", "mode": mode}
+    flat_frames, deep_frames = render(photos, plain), render(photos, deep)
+    assert len(deep_frames) == 30
+    # The first shot is untouched; the second moves the way its mode asks, so its own frames differ.
+    assert np.array_equal(deep_frames[3], flat_frames[3])
+    assert np.abs(luma(deep_frames, 15) - luma(flat_frames, 15)).mean() > 1.0
+    assert all(frame.min() < frame.max() for frame in deep_frames)  # never a blank frame
