@@ -133,14 +133,21 @@ def convert(
         timeout=timeout,
     )
     startup = Startup(options, api_url, block, client_id)
-    startup.start()
-    _check_contents(inputs)
-    if one_clip:
-        one.refuse_unusable(inputs)
-    usable = [i.path for i in inputs if i.usable]
-    if not usable:
-        _nothing_to_convert(inputs)
-    credentials, url = _started(startup)
+    begun = time.monotonic()
+    try:
+        startup.start()
+        _check_contents(inputs)
+        if one_clip:
+            one.refuse_unusable(inputs)
+        usable = [i.path for i in inputs if i.usable]
+        if not usable:
+            _nothing_to_convert(inputs)
+        credentials, url = _started(startup)
+    except KeyboardInterrupt:  # Typer would turn it into a silent exit 130
+        from prefect_nemo.cli.report import interrupted_at_start
+
+        interrupted_at_start(err, time.monotonic() - begun)
+        raise typer.Exit(130) from None
     connect(credentials, url)
     flow = use_prefect or prefect_api_configured()
     if one_clip:
