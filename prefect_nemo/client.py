@@ -3,8 +3,8 @@
 All requests pass through `_call`: it adds headers, decodes the answer through `prefect_nemo.envelope`
 (the one translation boundary: both envelopes, every failure mapped to `prefect_nemo.errors`), retries
 what is safe to retry (`prefect_nemo.retry`), and renews an expired anonymous token with the same client
-id. The workflows built on it live beside it: `generate` (stream and recover), `waiting` (drafts and
-renders), `download`.
+id. The workflows built on it live beside it: `generate` (the instruction's stream, and recovery when it
+fails), `waiting` (drafts and renders), `download`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 import ssl
-import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -29,7 +27,8 @@ from prefect_nemo.models import Credits, GenerateResult, RenderJob, Session, Ses
 from prefect_nemo.polling import DEFAULT_BACKOFF, Backoff, Deadline
 from prefect_nemo.retry import is_transient, retrying
 from prefect_nemo.settings import NemoSettings
-from prefect_nemo.stream import StreamEvent, StreamStats, iter_events
+from prefect_nemo.stream import StreamEvent, StreamStats
+from prefect_nemo.upload import mime_type, upload_name
 
 __all__ = ["NemoClient", "upload_name"]
 
@@ -42,11 +41,6 @@ MAX_RENEWALS = 3
 
 SKILL_SOURCE = "prefect-nemo"
 SKILL_PLATFORM = "prefect"
-MIME_TYPES = {
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".webp": "image/webp",
-    ".mp4": "video/mp4", ".mov": "video/quicktime", ".avi": "video/x-msvideo", ".webm": "video/webm",
-    ".mkv": "video/x-matroska", ".mp3": "audio/mpeg", ".wav": "audio/wav", ".m4a": "audio/mp4", ".aac": "audio/aac",
-}  # fmt: skip
 
 
 @functools.cache
@@ -265,7 +259,7 @@ class NemoClient:
         The name sent is a safe ASCII form of the file's name (a non-UTF-8 or very long local name
         neither breaks the request nor leaves the machine).
         """
-        mime = MIME_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        mime = mime_type(path)
         endpoint = f"/api/upload-video/nemo_agent/me/{session_id}"
         with path.open("rb") as handle:
             data = await self._call("POST", endpoint, files=[("files", (upload_name(path), handle, mime))])
@@ -325,58 +319,13 @@ class NemoClient:
         fields = {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else {}
         return self._model(RenderJob, {"id": render_id, **fields}, endpoint)
 
-    @asynccontextmanager
-    async def stream_message(
+    def stream_message(
         self, session_id: str, text: str
-    ) -> AsyncIterator[tuple[AsyncIterator[StreamEvent], StreamStats]]:
-        """Open /run_sse for one instruction.
+    ) -> AbstractAsyncContextManager[tuple[AsyncIterator[StreamEvent], StreamStats]]:
+        """Open /run_sse for one instruction: its events and their counts (see `generate.open_stream`)."""
+        from prefect_nemo.generate import open_stream
 
-        Sent again only when the backend surely did not take it: the connection was refused, the answer
-        was 429 (rate limited before any work), or 1001 (token expired; renewed with the same client id).
-        Any other error is raised; a 5xx or a lost connection may mean the instruction was taken, so the
-        caller recovers by polling the session state instead of sending it again.
-        """
-        body = {
-            "app_name": "nemo_agent",
-            "user_id": "me",
-            "session_id": session_id,
-            "new_message": {"parts": [{"text": text}]},
-        }
-        connect = self._http.timeout.connect
-        timeout = httpx.Timeout(connect, read=self.stream_idle_timeout, connect=connect)
-
-        async def open_stream() -> httpx.Response:
-            headers = {**self._auth_headers(), "Accept": "text/event-stream", "Cache-Control": "no-store"}
-            request = self._http.build_request("POST", "/run_sse", json=body, headers=headers, timeout=timeout)
-            try:
-                response = await self._http.send(request, stream=True)
-            except httpx.TransportError as exc:
-                raise self._transport_error("POST /run_sse", exc) from exc
-            if "text/event-stream" in response.headers.get("content-type", ""):
-                return response
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-            self._unwrap(response)  # raises the mapped error
-            raise errors.NemoStreamError("the backend answered /run_sse without an event stream", session_id=session_id)
-
-        def not_taken(exc: BaseException) -> bool:
-            refused = isinstance(exc, errors.NemoTransportError) and not exc.sent
-            return refused or isinstance(exc, errors.NemoRateLimited)
-
-        response: httpx.Response | None = None
-        async for attempt in retrying(
-            attempts=self.max_retries + 1, retry_if=not_taken, rate_limit_wait=self.rate_limit_wait
-        ):
-            with attempt:
-                response = await self._authorized(open_stream)
-        assert response is not None
-        stats = StreamStats()
-        try:
-            yield iter_events(response, stats), stats
-        finally:
-            await response.aclose()
+        return open_stream(self, session_id, text)
 
     # -- workflows (in their own modules) ---------------------------------------------------------
 
@@ -427,14 +376,6 @@ class NemoClient:
         from prefect_nemo.download import download
 
         return await download(self, job, dest, on_progress=on_progress)
-
-
-def upload_name(path: Path) -> str:
-    """A safe ASCII file name for a multipart upload: the stem transliterated, at most 80 characters."""
-    stem = unicodedata.normalize("NFKD", path.stem.encode("utf-8", "replace").decode("utf-8"))
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem.encode("ascii", "ignore").decode()).strip("-.")
-    suffix = re.sub(r"[^A-Za-z0-9.]+", "", path.suffix.lower())[:8]
-    return f"{(stem or 'image')[:80]}{suffix}"
 
 
 def _rewind(kwargs: dict[str, Any]) -> None:
