@@ -44,6 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PORTRAIT = ROOT / "examples" / "portrait.jpg"
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 TITLE = "Summer Sale"
+CLI = shutil.which("prefect-nemo") or str(Path(sys.executable).with_name("prefect-nemo"))
+"""The console script a user runs (the venv's, when the venv is not on PATH)."""
 
 
 def fresh_env(tmp: Path) -> dict[str, str]:
@@ -100,8 +102,7 @@ def _is_backend(proc: psutil.Process) -> bool:
 
 def convert(images: list[Path], prompt: str, out: Path, env: dict[str, str]) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and backend CPU seconds of one ``prefect-nemo convert``."""
-    cli = shutil.which("prefect-nemo") or "prefect-nemo"
-    cmd = [cli, "convert", *map(str, images), "-p", prompt, "--out", str(out)]
+    cmd = [CLI, "convert", *map(str, images), "-p", prompt, "--out", str(out)]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     meter = CpuMeter(proc.pid)
@@ -115,11 +116,10 @@ def convert(images: list[Path], prompt: str, out: Path, env: dict[str, str]) -> 
 
 def quick_answer(args: list[str], env: dict[str, str], runs: int = 5) -> float:
     """Median wall seconds of ``prefect-nemo ARGS`` for a command that answers without doing any work."""
-    cli = shutil.which("prefect-nemo") or "prefect-nemo"
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([cli, *args], env=env, capture_output=True, check=False)
+        subprocess.run([CLI, *args], env=env, capture_output=True, check=False)
         times.append(time.perf_counter() - started)
     return sorted(times)[len(times) // 2]
 

@@ -68,6 +68,9 @@ class Startup(threading.Thread):
             check_spec(ClipSpec(prompt=o.prompt, duration=o.duration, aspect=o.aspect, quality=o.quality))
             backend = self._start_local_backend()
             self.credentials = resolve_credentials(self.api_url, self.block, self.client_id)
+            import prefect_nemo.batch
+            import prefect_nemo.pipeline  # noqa: F401 - imported while the backend starts, not after
+
             if backend is not None:
                 backend.result()  # resolved_url below then finds the server it started
             self.url = self.credentials.resolved_url()
