@@ -63,9 +63,8 @@ class Backend(RenderJobs):
             initializer=worker.die_with_parent,
             initargs=(os.getpid(),),
         )
-        # One worker warms up now: a single clip needs no more, and on two cores a second worker's import would
-        # compete with the first clip's work. The pool starts the others when jobs overlap.
-        self._pool.submit(worker.warm_up)
+        for _ in range(self.settings.render_workers):
+            self._pool.submit(worker.warm_up)
         # Work accepted before a stop or a crash goes on: nothing the client was told is under way is lost.
         for job in self.store.renders_in("pending", "processing"):
             logger.info("resuming render %s after a restart", job["render_id"])
