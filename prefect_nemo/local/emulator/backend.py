@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import ctypes
 import logging
 import multiprocessing
 import os
 import random
 import secrets
-import signal
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -71,7 +68,7 @@ class Backend(RenderJobs):
         self._pool = concurrent.futures.ProcessPoolExecutor(
             self.settings.render_workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_die_with_parent,
+            initializer=worker.die_with_parent,
             initargs=(os.getpid(),),
         )
         for _ in range(self.settings.render_workers):
@@ -342,17 +339,3 @@ def _url_secret(path: Path) -> bytes:
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)
     return key
-
-
-def _die_with_parent(server_pid: int) -> None:
-    """Render workers die with the server, even a SIGKILLed one, so no orphan renders into a restart's files.
-
-    A server killed while a worker was still starting (spawn imports for a second) is gone before the death
-    signal was asked for: such a worker finds itself adopted and leaves at once."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
-    if os.getppid() != server_pid:
-        os._exit(0)
