@@ -34,6 +34,8 @@ from prefect_nemo.media import probe
 from tests.conftest import write_image
 
 ROOT = Path(__file__).resolve().parents[1]
+SHORT = "1-second push-in, 720p"
+"""What the plumbing tests ask for: a small render (the default 1080p is checked once, on the first clip)."""
 COSTLY = ("POST /run_sse", "POST /api/upload-video/nemo_agent/me/{session_id}", "POST /api/render/proxy/lambda")
 
 
@@ -70,26 +72,26 @@ class TestImageToVideo:
         self, harness: None, local_server: LocalServer, tmp_path: Path
     ) -> None:
         image = write_image(tmp_path / "cache-me.png", (800, 600))
-        first = await image_to_video(image, "2-second pan left", aspect="9:16", out_dir=tmp_path)
+        first = await image_to_video(image, "1-second pan left, 720p", aspect="9:16", out_dir=tmp_path)
         before = costly_requests(local_server)
         moved = tmp_path / "elsewhere" / "renamed.png"  # the cache keys on bytes, not on the path
         moved.parent.mkdir()
         shutil.copy(image, moved)
-        second = await image_to_video(moved, "2-second pan left", aspect="9:16", out_dir=tmp_path / "second")
+        second = await image_to_video(moved, "1-second pan left, 720p", aspect="9:16", out_dir=tmp_path / "second")
         assert costly_requests(local_server) == before
         assert second.cached and second.sha256 == first.sha256 and first.path.is_file()
         # placed in the folder asked for, under the new image's name, with its poster and preview; no render
         assert second.path.parent == (tmp_path / "second").resolve() and second.path.name.startswith("renamed-")
         assert second.path.read_bytes() == first.path.read_bytes()
         assert second.preview and Path(second.preview).is_file() and second.poster and Path(second.poster).is_file()
-        assert (second.width, second.height) == (1080, 1920)
+        assert (second.width, second.height) == (720, 1280)
 
     async def test_deleted_clip_is_made_again(self, harness: None, local_server: LocalServer, tmp_path: Path) -> None:
         image = write_image(tmp_path / "gone.png", (640, 640))
-        first = await image_to_video(image, "1-second push-in", out_dir=tmp_path)
+        first = await image_to_video(image, SHORT, out_dir=tmp_path)
         first.path.unlink()
         before = costly_requests(local_server)
-        second = await image_to_video(image, "1-second push-in", out_dir=tmp_path)
+        second = await image_to_video(image, SHORT, out_dir=tmp_path)
         after = costly_requests(local_server)
         assert not second.cached and second.path.is_file()
         assert after["POST /api/render/proxy/lambda"] == before["POST /api/render/proxy/lambda"] + 1
@@ -99,8 +101,8 @@ class TestImageToVideo:
         self, harness: None, local_server: LocalServer, tmp_path: Path
     ) -> None:
         image = write_image(tmp_path / "twice.png", (640, 480))
-        first = await image_to_video(image, "1-second push-in", out_dir=tmp_path)
-        second = await image_to_video(image, "1-second pull-out", out_dir=tmp_path)
+        first = await image_to_video(image, SHORT, out_dir=tmp_path)
+        second = await image_to_video(image, "1-second pull-out, 720p", out_dir=tmp_path)
         assert not second.cached and second.path != first.path
 
 
@@ -112,7 +114,7 @@ class TestBatch:
         bad = tmp_path / "broken.png"
         bad.write_text("this is not a picture")
         state = await batch_image_to_video(
-            [*good, bad], "1-second push-in", max_concurrency=3, out_dir=tmp_path / "batch", return_state=True
+            [*good, bad], SHORT, max_concurrency=3, out_dir=tmp_path / "batch", return_state=True
         )
         assert state.is_failed()
         assert "3 ok, 1 failed" in (state.message or "") and "broken.png" in (state.message or "")
@@ -126,7 +128,7 @@ class TestBatch:
         assert await artifact_keys("nemo-batch-%")
 
         kept: list[Any] = await batch_image_to_video(
-            [*good, bad], "1-second push-in", out_dir=tmp_path / "batch", allow_failures=True
+            [*good, bad], SHORT, out_dir=tmp_path / "batch", allow_failures=True
         )
         assert [i.status for i in kept] == ["cached", "cached", "cached", "failed"]
 
@@ -140,7 +142,7 @@ class TestDask:
         images = [write_image(tmp_path / f"dask-{i}.png", (400 + 16 * i, 300)) for i in range(2)]
         runner = DaskTaskRunner(cluster_kwargs={"n_workers": 1, "threads_per_worker": 2, "processes": True})
         flow = batch_image_to_video.with_options(task_runner=runner)
-        items: list[Any] = await flow(images, "1-second pan right", max_concurrency=2, out_dir=tmp_path / "dask")
+        items: list[Any] = await flow(images, "1-second pan right, 720p", max_concurrency=2, out_dir=tmp_path / "dask")
         assert [i.status for i in items] == ["ok", "ok"]
         assert all(probe(i.result.path).codec == "h264" for i in items)
 
@@ -150,7 +152,7 @@ class TestRefine:
         self, harness: None, local_server: LocalServer, tmp_path: Path
     ) -> None:
         image = write_image(tmp_path / "refine-me.png", (900, 600))
-        first = await image_to_video(image, "2-second push-in, title 'Spring Sale'", out_dir=tmp_path)
+        first = await image_to_video(image, "1-second push-in, title 'Spring Sale', 720p", out_dir=tmp_path)
         before = costly_requests(local_server)
         second = await refine_clip(first, "make the title bigger")
         after = costly_requests(local_server)
@@ -174,11 +176,11 @@ class TestFolder:
         write_image(tmp_path / "m1.png", (400, 300))
         write_image(tmp_path / "m2.png", (300, 400))
         manifest = tmp_path / "rows.csv"
-        manifest.write_text("image,prompt\nm1.png,1-second pan left\nm2.png,1-second square push-in\n")
+        manifest.write_text("image,prompt\nm1.png,1-second pan left 720p\nm2.png,1-second square push-in 720p\n")
         items: list[Any] = await convert_folder(manifest=str(manifest), out_dir=str(tmp_path / "manifest-out"))
         assert [i.status for i in items] == ["ok", "ok"]
         sizes = [(i.result.width, i.result.height) for i in items]
-        assert sizes == [(1920, 1080), (1080, 1080)]
+        assert sizes == [(1280, 720), (720, 720)]
 
 
 class TestSyncAndAsync:
@@ -190,7 +192,7 @@ class TestSyncAndAsync:
         @flow
         def campaign() -> tuple[ClipResult, str]:
             session = create_session(NemoCredentials())
-            return image_to_video(image, "1-second push-in", out_dir=tmp_path), session.session_id
+            return image_to_video(image, SHORT, out_dir=tmp_path), session.session_id
 
         clip, session_id = campaign()
         assert isinstance(clip, ClipResult) and probe(clip.path).codec == "h264" and session_id.isdigit()
@@ -203,8 +205,8 @@ class TestSyncAndAsync:
         @flow
         async def campaign() -> tuple[ClipResult, ClipResult, str]:
             session = await acreate_session(NemoCredentials())
-            first = await aimage_to_video(image, "1-second push-in", out_dir=tmp_path)
-            again = await image_to_video(image, "1-second push-in", out_dir=tmp_path)  # dispatches to the async twin
+            first = await aimage_to_video(image, SHORT, out_dir=tmp_path)
+            again = await image_to_video(image, SHORT, out_dir=tmp_path)  # dispatches to the async twin
             return first, again, session.session_id
 
         first, again, session_id = await campaign()
@@ -220,7 +222,7 @@ class TestSyncAndAsync:
         image = write_image(tmp_path / "script.png", (672, 400))
         code = (
             "from prefect_nemo import image_to_video\n"
-            f"clip = image_to_video({str(image)!r}, '1-second push-in', out_dir={str(tmp_path)!r})\n"
+            f"clip = image_to_video({str(image)!r}, {SHORT!r}, out_dir={str(tmp_path)!r})\n"
             "print(type(clip).__name__, clip.path.suffix, clip.codec)\n"
         )
         env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PYTHONPATH": str(ROOT)}
@@ -237,9 +239,7 @@ class TestControls:
 
         image = write_image(tmp_path / "named.png", (688, 400))
         options = StepOptions(tags=("campaign",), retries=5, retry_delay_seconds=1)
-        state = await image_to_video(
-            image, "1-second push-in", out_dir=tmp_path, step_options=options, return_state=True
-        )
+        state = await image_to_video(image, SHORT, out_dir=tmp_path, step_options=options, return_state=True)
         async with get_client() as client:
             run_filter = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
             runs = {run.name: run for run in await client.read_task_runs(flow_run_filter=run_filter)}

@@ -48,6 +48,18 @@ def render(photos: dict[str, Path], d: dict[str, Any]) -> list[npt.NDArray[np.ui
     return [f.to_ndarray()[: tl.height].copy() for f in animate(tl, lambda src: photos[src], [])]
 
 
+@pytest.fixture(scope="module")
+def straight(photos: dict[str, Path]) -> list[npt.NDArray[np.uint8]]:
+    """The three shots joined by straight cuts: rendered once, what every transition is compared with."""
+    return render(photos, draft(None))
+
+
+@pytest.fixture(scope="module")
+def crossfaded(photos: dict[str, Path]) -> list[npt.NDArray[np.uint8]]:
+    """The three flat shots joined by crossfades: rendered once, what every depth mode is compared with."""
+    return render(photos, draft("crossfade"))
+
+
 def test_transitions_are_centred_on_each_shot_start_and_the_clip_keeps_its_length() -> None:
     tl = Timeline.parse(draft("crossfade"))
     assert has_transitions(tl) and tl.frames == 30
@@ -68,8 +80,10 @@ def test_a_bad_transition_names_its_field(photos: dict[str, Path], field: dict[s
 
 
 @pytest.mark.parametrize("kind", TRANSITIONS)
-def test_every_transition_joins_real_photos(photos: dict[str, Path], kind: str) -> None:
-    joined, cut = render(photos, draft(kind)), render(photos, draft(None))
+def test_every_transition_joins_real_photos(
+    photos: dict[str, Path], straight: list[npt.NDArray[np.uint8]], kind: str
+) -> None:
+    joined, cut = render(photos, draft(kind)), straight
     assert len(joined) == len(cut) == 30
     # Away from the joins each frame shows its own shot (its camera runs on through the joins, so it is not
     # pixel-equal to a straight cut's); inside a join, frames differ from a straight cut.
@@ -90,10 +104,12 @@ def test_a_crossfade_frame_is_the_mix_of_the_two_shots(photos: dict[str, Path]) 
 
 
 @pytest.mark.parametrize("mode", ["parallax", "pop"])
-def test_a_depth_shot_takes_part_in_a_timeline(photos: dict[str, Path], mode: str) -> None:
-    plain, deep = draft("crossfade"), draft("crossfade")
+def test_a_depth_shot_takes_part_in_a_timeline(
+    photos: dict[str, Path], crossfaded: list[npt.NDArray[np.uint8]], mode: str
+) -> None:
+    deep = draft("crossfade")
     deep["t"][0]["sg"][1]["mo"] = {"type": "push_in", "mode": mode}
-    flat_frames, deep_frames = render(photos, plain), render(photos, deep)
+    flat_frames, deep_frames = crossfaded, render(photos, deep)
     assert len(deep_frames) == 30
     # The first shot is untouched; the second moves the way its mode asks, so its own frames differ.
     assert np.array_equal(deep_frames[3], flat_frames[3])
