@@ -1,4 +1,5 @@
-"""Grain, light leak and bokeh on a real photograph: bounded, visible, moving, and the same for a seed."""
+"""Grain, light leak and bokeh on a real photograph: bounded, visible, moving, and the same for a seed; bokeh
+screened on as soft, translucent discs tinted like the picture's highlights and kept off faces."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy.typing as npt
 import pytest
 import skimage.data
 
+from prefect_nemo.local.studio.framing import analyse_rgb
 from prefect_nemo.local.studio.life import Bokeh, FilmGrain, Life, LightLeak
 
 OUT = (320, 180)
@@ -15,9 +17,9 @@ Planes = tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint
 Effect = FilmGrain | LightLeak | Bokeh
 
 
-def _frame() -> Planes:
-    w, h = OUT
-    yuv = cv2.cvtColor(cv2.resize(skimage.data.coffee(), OUT, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2YUV_I420)
+def _planes(rgb: npt.NDArray[np.uint8]) -> Planes:
+    h, w = rgb.shape[:2]
+    yuv = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
     return (
         yuv[:h].copy(),
         yuv[h : h + h // 4].reshape(h // 2, w // 2).copy(),
@@ -25,9 +27,19 @@ def _frame() -> Planes:
     )
 
 
+def _frame() -> Planes:
+    return _planes(cv2.resize(skimage.data.coffee(), OUT, interpolation=cv2.INTER_AREA))
+
+
 def _applied(effect: Effect, i: int) -> Planes:
     planes = _frame()
     effect.apply(i, planes)
+    return planes
+
+
+def _applied_to(effect: Effect, rgb: npt.NDArray[np.uint8]) -> Planes:
+    planes = _planes(rgb)
+    effect.apply(0, planes)
     return planes
 
 
@@ -73,6 +85,42 @@ def test_bokeh_discs_brighten_small_patches_only() -> None:
     base, lit = _frame()[0], _applied(Bokeh(OUT, 30, count=6, seed=5), 0)[0]
     changed = lit.astype(int) - base
     assert (changed >= 0).all() and 0.002 < (changed > 0).mean() < 0.2
+
+
+def test_bokeh_discs_are_soft_and_translucent() -> None:
+    """On flat grey the lift is the discs' coverage: never to white, and with a soft edge (many faint pixels)."""
+    grey = np.full((OUT[1], OUT[0], 3), 100, np.uint8)
+    base = _planes(grey)[0].astype(int)
+    lift = np.stack([_applied_to(Bokeh(OUT, 30, count=12, seed=s), grey)[0].astype(int) - base for s in range(4)])
+    lit = lift[lift > 0]
+    assert lit.size > 500 and int(lit.max()) <= 0.75 * (255 - 100)
+    assert (lit < 0.5 * lit.max()).mean() > 0.15  # a soft edge, not a hard cut-out
+
+
+@pytest.mark.parametrize(("highlight", "warmer"), [((255, 170, 60), True), ((90, 170, 255), False)])
+def test_bokeh_is_tinted_like_the_highlights(highlight: tuple[int, int, int], warmer: bool) -> None:
+    """A dark scene lit by an orange (or a blue) lamp gets orange (or blue) discs, where they float."""
+    rgb = np.full((OUT[1], OUT[0], 3), 40, np.uint8)
+    rgb[:12, :40] = highlight  # the lamp: 1% of the picture
+    base = _planes(rgb)
+    lit = _applied_to(Bokeh(OUT, 30, count=30, seed=1), rgb)
+    du, dv = (lit[k].astype(int) - base[k] for k in (1, 2))
+    where = np.abs(du) + np.abs(dv) > 2
+    where[:8, :24] = False  # off the lamp
+    assert where.sum() > 50
+    assert (float(dv[where].mean()) > float(du[where].mean())) is warmer  # red-difference up, or blue
+
+
+def test_bokeh_keeps_off_faces() -> None:
+    """Discs fade over the astronaut's face (found the way the framing finds it) but show elsewhere."""
+    rgb = np.ascontiguousarray(cv2.resize(skimage.data.astronaut(), (640, 640))[40:400])
+    (x0, y0, x1, y1), *_ = analyse_rgb(rgb).faces
+    base = _planes(rgb)[0].astype(int)
+    lift = sum(_applied_to(Bokeh((640, 360), 30, count=60, seed=s), rgb)[0].astype(int) - base for s in range(3))
+    face = np.zeros(base.shape, bool)
+    face[round(y0 * 360) : round(y1 * 360), round(x0 * 640) : round(x1 * 640)] = True
+    assert float(lift[~face].mean()) > 1.0
+    assert float(lift[face].mean()) < 0.25 * float(lift[~face].mean())
 
 
 def test_bad_settings_are_refused() -> None:

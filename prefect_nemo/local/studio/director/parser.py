@@ -1,31 +1,24 @@
 """One reader for every language's tables: instruction text -> changes on a ``Clip``, plus notes.
 
-Each phrase it recognises is blanked out once used, so "pan to the left" is not read again as a focus
-("to the left"). Whatever it cannot honour becomes a note (a reply key and its values), never a silent guess.
+The scanning (quotes set aside, phrases found and blanked out once used) is ``scan.Scanner``'s; this is what
+each phrase means. Whatever it cannot honour becomes a note (a reply key and its values), never a silent guess.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
 
-from . import vocab_en, vocab_zh
 from .clip import ASPECTS, FADE_IN_MS, FADE_OUT_MS, FPS_CHOICES, LOOP_MS, Clip, nearest_aspect
 from .moves import Move, fresh, kind_of, kind_said, modal, preset, scaled, sequence
-from .vocab import STYLES, Style, Vocabulary, language_of
+from .scan import _QUOTES as _QUOTES  # timeline.py reads a slideshow's titles the same way
+from .scan import LANGUAGES, Scanner
+from .scan import find as _find
+from .vocab import STYLES, Style
 
 __all__ = ["LANGUAGES", "MAX_S", "MIN_S", "InstructionRejected", "Reader"]
 
-LANGUAGES: dict[str, Vocabulary] = {v.code: v for v in (vocab_en.VOCABULARY, vocab_zh.VOCABULARY)}
 MIN_S, MAX_S = 1.0, 60.0
-V = TypeVar("V")
-_QUOTES = re.compile(
-    '"([^"]+)"|\u201c([^\u201d]+)\u201d|\u2018([^\u2019]+)\u2019|\u300c([^\u300d]+)\u300d|\u300e([^\u300f]+)\u300f'
-    "|(?<![A-Za-z0-9])'([^']+)'(?![A-Za-z0-9])"
-)
-_SPACE = re.compile(r"(?<=[\u3400-\u9fff])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])(?=[\u3400-\u9fff])")
 _RATIO = r"(?<![\d.])(\d{1,2}(?:\.\d+)?)\s*(?::|/|x|\u00d7|\s+by\s+|比)\s*(\d{1,2})(?![\d%.])"
 _RESOLUTION = r"\b(\d{3,4})\s*[x\u00d7]\s*(\d{3,4})\b"
 _ZOOM_BY = r"(?:\bzoom\w*\s*(?:in|out)?|放大|缩放)\s*(?:by|to)?\s*((\d+(?:\.\d+)?)\s*(%|x|倍))"
@@ -38,61 +31,17 @@ class InstructionRejected(ValueError):
     """The instruction cannot be carried out; the message names the offending value."""
 
 
-def _find(table: Sequence[tuple[str, V]], text: str) -> list[tuple[int, V, re.Match[str]]]:
-    """Matches of several named patterns in text order; earlier rows win overlapping spans."""
-    hits: list[tuple[int, int, V, re.Match[str]]] = []
-    for pattern, name in table:
-        for m in re.finditer(pattern, text):
-            if m.end() > m.start() and not any(m.start() < end and start < m.end() for start, end, _, _ in hits):
-                hits.append((m.start(), m.end(), name, m))
-    return [(start, name, m) for start, _, name, m in sorted(hits, key=lambda h: h[0])]
-
-
-class Reader:
-    """Reads one instruction; ``notes`` collects (reply key, values) for what it could not honour."""
+class Reader(Scanner):
+    """Reads one instruction into changes on a ``Clip``: format, duration, look, life, title, motion, music."""
 
     def __init__(self, instruction: str) -> None:
-        self.notes: list[tuple[str, dict[str, Any]]] = []
-        self.quotes = [next(g for g in m.groups() if g) for m in _QUOTES.finditer(instruction)]
-        self.original = _QUOTES.sub(" qtext ", instruction)  # a token, so "'X' at the top" places X
-        self.lang = language_of(self.original)  # a quoted Chinese title doesn't make the request Chinese
-        text = self.original.lower()
-        for voc in LANGUAGES.values():
-            text = voc.digits(text)
-        self.text = _SPACE.sub(" ", text)
-        self.understood = bool(self.quotes)
+        super().__init__(instruction)
         self.music_off = False
         self.moves: list[tuple[int, Move]] = []
         self.aims: list[str | None] = []  # per camera move: what a phrase aimed it at (face, subject, text)
         self.style: Style | None = None
         self.point: tuple[float, float] | None = None
         self.focus_said = False  # the instruction named where the camera heads ("toward the top left")
-
-    def note(self, key: str, **values: Any) -> None:
-        self.notes.append((key, values))
-
-    def rows(self, name: str) -> tuple[tuple[str, Any], ...]:
-        """One table across every language."""
-        return tuple(row for voc in LANGUAGES.values() for row in getattr(voc, name))
-
-    def words(self, name: str) -> str:
-        """One pattern across every language."""
-        return "(?:" + "|".join(f"(?:{getattr(voc, name)})" for voc in LANGUAGES.values()) + ")"
-
-    def take(self, pattern: str) -> list[re.Match[str]]:
-        """Find and blank out matches, so one phrase isn't read twice."""
-        found = [m for m in re.finditer(pattern, self.text) if m.end() > m.start()]
-        for m in found:
-            self.text = self.text[: m.start()] + " " * (m.end() - m.start()) + self.text[m.end() :]
-        self.understood |= bool(found)
-        return found
-
-    def take_rows(self, table: Sequence[tuple[str, V]]) -> list[tuple[int, V, re.Match[str]]]:
-        found = _find(table, self.text)
-        for _, _, m in found:
-            self.text = self.text[: m.start()] + " " * (m.end() - m.start()) + self.text[m.end() :]
-        self.understood |= bool(found)
-        return found
 
     def read(self, clip: Clip, fresh: bool) -> Clip:
         self.moves = [(at, Move("push_in", aim)) for at, aim, _ in self.take_rows(self.rows("targets"))]
