@@ -153,7 +153,7 @@ class ParallaxCamera:
         Bands of rows, so each band's maps are made and used while still in cache; x and y maps as two
         planes, which ``remap`` reads faster than one interleaved map (measured)."""
         grid = self.grid_map(i)
-        luma, chroma = cv2.split(grid), cv2.split(_chroma(grid))
+        luma, chroma = ([np.asarray(p, np.float32) for p in cv2.split(g)] for g in (grid, _chroma(grid)))
         w, h = self.out
         for top in range(0, h, _BAND):
             rows = min(_BAND, h - top)
