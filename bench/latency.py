@@ -1,6 +1,9 @@
 """The whole tool against a bare ffmpeg command, end to end, from a newcomer's cold start.
 
-Run alone (the machine has 2 cores): ``python bench/latency.py [--batch 16]``.
+Run alone (the machine has 2 cores): ``python bench/latency.py [--batch 16]`` (``--batch 0`` skips part 3).
+
+0. ``prefect-nemo --help`` and a bad command line (a missing image): wall time of each, median of 5 runs.
+   Goal: under 0.5 s (the command line imports nothing heavy before it needs it).
 
 1. One 5-second clip: wall time of ``prefect-nemo convert examples/portrait.jpg -p "5-second slow push-in"``
    with a fresh PREFECT_HOME, NEMO_HOME and data folder (so startup, the embedded backend and Prefect are all
@@ -41,6 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PORTRAIT = ROOT / "examples" / "portrait.jpg"
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 TITLE = "Summer Sale"
+CLI = shutil.which("prefect-nemo") or str(Path(sys.executable).with_name("prefect-nemo"))
+"""The console script a user runs (the venv's, when the venv is not on PATH)."""
 
 
 def fresh_env(tmp: Path) -> dict[str, str]:
@@ -97,8 +102,7 @@ def _is_backend(proc: psutil.Process) -> bool:
 
 def convert(images: list[Path], prompt: str, out: Path, env: dict[str, str]) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and backend CPU seconds of one ``prefect-nemo convert``."""
-    cli = shutil.which("prefect-nemo") or "prefect-nemo"
-    cmd = [cli, "convert", *map(str, images), "-p", prompt, "--out", str(out)]
+    cmd = [CLI, "convert", *map(str, images), "-p", prompt, "--out", str(out)]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     meter = CpuMeter(proc.pid)
@@ -108,6 +112,16 @@ def convert(images: list[Path], prompt: str, out: Path, env: dict[str, str]) -> 
     if proc.returncode:
         raise RuntimeError(f"prefect-nemo convert failed ({proc.returncode}):\n{log[-3000:]}")
     return wall, cpu, backend
+
+
+def quick_answer(args: list[str], env: dict[str, str], runs: int = 5) -> float:
+    """Median wall seconds of ``prefect-nemo ARGS`` for a command that answers without doing any work."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([CLI, *args], env=env, capture_output=True, check=False)
+        times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2]
 
 
 def clip_shape(path: Path) -> tuple[int, int, int, int]:
@@ -160,6 +174,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nemo-latency-") as tmpdir:
         tmp = Path(tmpdir)
+        env = fresh_env(tmp / "quick")
+        helped, refused = quick_answer(["--help"], env), quick_answer(["convert", str(tmp / "missing.jpg")], env)
+        print(f"prefect-nemo --help wall: {helped:.2f} s; a missing image: {refused:.2f} s (median of 5, goal < 0.5 s)")
         wall, cpu, _ = convert([PORTRAIT], "5-second slow push-in", tmp / "one", fresh_env(tmp / "cold"))
         ours = next((tmp / "one").glob("*.mp4"))
         shape = clip_shape(ours)
@@ -179,6 +196,8 @@ def main() -> None:
               f"ffmpeg {ff:.2f} s ({how})")  # fmt: skip
         print(f"convert/ffmpeg wall ratio, titled clip from a cold start: {wall / ff:.2f}")
 
+        if args.batch <= 0:
+            return
         images = batch_images(tmp / "batch", args.batch)
         wall, cpu, backend = convert(images, "3-second slow push-in", tmp / "batch-out", fresh_env(tmp / "cold-b"))
         made = list((tmp / "batch-out").glob("*.mp4"))

@@ -73,6 +73,7 @@ if TYPE_CHECKING:
         upload_image,
         wait_for_render,
     )
+    from prefect_nemo.timelines import aimages_to_video, images_to_video
 
 _EXPORTS: dict[str, str] = {
     "CLOUD_URL": "prefect_nemo.credentials",
@@ -121,6 +122,7 @@ _EXPORTS: dict[str, str] = {
     "aget_credits": "prefect_nemo.tasks",
     "aget_state": "prefect_nemo.tasks",
     "aimage_to_video": "prefect_nemo.flows",
+    "aimages_to_video": "prefect_nemo.timelines",
     "arefine_clip": "prefect_nemo.flows",
     "aupload_image": "prefect_nemo.tasks",
     "await_for_render": "prefect_nemo.tasks",
@@ -134,6 +136,7 @@ _EXPORTS: dict[str, str] = {
     "get_credits": "prefect_nemo.tasks",
     "get_state": "prefect_nemo.tasks",
     "image_to_video": "prefect_nemo.flows",
+    "images_to_video": "prefect_nemo.timelines",
     "refine_clip": "prefect_nemo.flows",
     "upload_image": "prefect_nemo.tasks",
     "wait_for_render": "prefect_nemo.tasks",
@@ -187,6 +190,7 @@ __all__ = [
     "aget_credits",
     "aget_state",
     "aimage_to_video",
+    "aimages_to_video",
     "arefine_clip",
     "aupload_image",
     "await_for_render",
@@ -200,6 +204,7 @@ __all__ = [
     "get_credits",
     "get_state",
     "image_to_video",
+    "images_to_video",
     "refine_clip",
     "upload_image",
     "wait_for_render",

@@ -35,7 +35,9 @@ def artifact_key(*parts: str) -> str:
 def _clip_markdown(result: ClipResult, links: ClipLinks) -> str:
     where = f"[{Path(links.mp4_name).name}]({links.mp4})" if links.mp4 else f"`{result.uri or result.path}`"
     rows = [
-        ("Source image", f"`{Path(result.source_image).name}`"),
+        ("Source image", f"`{Path(result.source_image).name}`")
+        if not result.source_images
+        else ("Source images", " → ".join(f"`{Path(p).name}`" for p in result.source_images)),
         ("Instruction", _cell(result.instruction)),
         ("Duration", f"{result.duration:.2f} s"),
         ("Resolution", f"{result.resolution} @ {result.fps:g} fps ({result.codec})"),

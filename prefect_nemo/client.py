@@ -1,10 +1,11 @@
 """NemoClient: the transport for every NemoVideo endpoint - envelopes, tokens, errors, retries.
 
+This module is the transport; the endpoints, one method each, are the `endpoints.Endpoints` it inherits.
 All requests pass through `_call`: it adds headers, decodes the answer through `prefect_nemo.envelope`
 (the one translation boundary: both envelopes, every failure mapped to `prefect_nemo.errors`), retries
 what is safe to retry (`prefect_nemo.retry`), and renews an expired anonymous token with the same client
-id. The workflows built on it live beside it: `generate` (stream and recover), `waiting` (drafts and
-renders), `download`.
+id. The workflows built on it live beside it: `generate` (the instruction's stream, and recovery when it
+fails), `waiting` (drafts and renders), `download`.
 """
 
 from __future__ import annotations
@@ -12,41 +13,34 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 import ssl
-import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
 import httpx
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from prefect_nemo import envelope, errors
+from prefect_nemo.endpoints import Endpoints
 from prefect_nemo.identity import TokenStore, resolve_client_id
-from prefect_nemo.models import Credits, GenerateResult, RenderJob, Session, SessionState, TokenInfo, UploadedFile
+from prefect_nemo.models import GenerateResult, RenderJob, SessionState
 from prefect_nemo.polling import DEFAULT_BACKOFF, Backoff, Deadline
 from prefect_nemo.retry import is_transient, retrying
-from prefect_nemo.settings import NemoSettings
-from prefect_nemo.stream import StreamEvent, StreamStats, iter_events
+from prefect_nemo.stream import StreamEvent, StreamStats
+from prefect_nemo.upload import upload_name
 
 __all__ = ["NemoClient", "upload_name"]
 
 logger = logging.getLogger("prefect_nemo.client")
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
 
 MAX_RENEWALS = 3
 """Token renewals (1001) allowed within one call: a token may expire again while a retry is on its way."""
 
 SKILL_SOURCE = "prefect-nemo"
 SKILL_PLATFORM = "prefect"
-MIME_TYPES = {
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".webp": "image/webp",
-    ".mp4": "video/mp4", ".mov": "video/quicktime", ".avi": "video/x-msvideo", ".webm": "video/webm",
-    ".mkv": "video/x-matroska", ".mp3": "audio/mpeg", ".wav": "audio/wav", ".m4a": "audio/mp4", ".aac": "audio/aac",
-}  # fmt: skip
 
 
 @functools.cache
@@ -62,7 +56,7 @@ def _version() -> str:
     return __version__
 
 
-class NemoClient:
+class NemoClient(Endpoints):
     """Async client for the NemoVideo API (or the embedded backend, which speaks the same API).
 
     Args:
@@ -166,10 +160,6 @@ class NemoClient:
     def _unwrap(self, response: httpx.Response) -> Any:
         return envelope.unwrap(response, self._scrub)
 
-    @staticmethod
-    def _model(model: type[M], data: Any, endpoint: str) -> M:
-        return envelope.validate(model, data, endpoint)
-
     async def _ensure_token(self, stale: SecretStr | None = None) -> None:
         async with self._token_lock:
             if self._token is not None and self._token is not stale:
@@ -232,151 +222,20 @@ class NemoClient:
         detail = self._scrub(str(exc)) or "no answer"
         return errors.NemoTransportError(f"{what}: {type(exc).__name__}: {detail}", sent=sent)
 
-    # -- endpoints --------------------------------------------------------------------------------
+    # -- endpoints (in `endpoints`, but the stream) ------------------------------------------------
 
     @property
     def has_token(self) -> bool:
         """Whether a token is configured or stored for this backend and client id."""
         return self._token is not None
 
-    async def acquire_token(self) -> TokenInfo:
-        """POST /api/auth/anonymous-token: a free starter token for this client id (stored, never returned)."""
-        path = errors.ANONYMOUS_TOKEN_PATH
-        data = await self._call("POST", path, auth=False, headers={"X-Client-Id": self.client_id})
-        if not isinstance(data, dict) or not data.get("token"):
-            raise errors.NemoBadResponse("the answer holds no token", endpoint=f"POST {path}")
-        token = SecretStr(str(data["token"]))
-        self._seen_tokens.add(token.get_secret_value())
-        info = self._model(TokenInfo, {**data, "token": None, "client_id": self.client_id}, f"POST {path}")
-        if self._token is not None:
-            self._seen_tokens.add(self._token.get_secret_value())
-        self._token = token
-        self._token_store.put(self.api_url, self.client_id, token, info.expires_at)
-        return info
-
-    async def create_session(self, language: str = "en") -> Session:
-        path = "/api/tasks/me/with-session/nemo_agent"
-        data = await self._call("POST", path, json={"task_name": "project", "language": language})
-        return self._model(Session, data, f"POST {path}")
-
-    async def upload_file(self, session_id: str, path: Path) -> UploadedFile:
-        """Upload one local file, streamed from disk (multipart field `files`).
-
-        The name sent is a safe ASCII form of the file's name (a non-UTF-8 or very long local name
-        neither breaks the request nor leaves the machine).
-        """
-        mime = MIME_TYPES.get(path.suffix.lower(), "application/octet-stream")
-        endpoint = f"/api/upload-video/nemo_agent/me/{session_id}"
-        with path.open("rb") as handle:
-            data = await self._call("POST", endpoint, files=[("files", (upload_name(path), handle, mime))])
-        return self._uploaded(data, f"POST {endpoint}")[0]
-
-    async def upload_urls(self, session_id: str, urls: list[str]) -> list[UploadedFile]:
-        endpoint = f"/api/upload-video/nemo_agent/me/{session_id}"
-        data = await self._call("POST", endpoint, json={"urls": urls, "source_type": "url"})
-        return self._uploaded(data, f"POST {endpoint}")
-
-    def _uploaded(self, data: Any, endpoint: str) -> list[UploadedFile]:
-        files = data.get("files") if isinstance(data, dict) else None
-        if not isinstance(files, list) or not files:
-            raise errors.NemoBadResponse("the answer lists no uploaded file", endpoint=endpoint)
-        return [self._model(UploadedFile, f, endpoint) for f in files]
-
-    async def credits(self) -> Credits:
-        path = "/api/credits/balance/simple"
-        return self._model(Credits, await self._call("GET", path), f"GET {path}")
-
-    async def state(self, session_id: str, *, deadline: Deadline | None = None) -> SessionState:
-        """The session's timeline; with a `deadline`, transient failures are retried until it."""
-        path = f"/api/state/nemo_agent/me/{session_id}/latest"
-        return self._model(SessionState, await self._call("GET", path, deadline=deadline), f"GET {path}")
-
-    async def claim_link(self, task_id: str, session_id: str) -> str:
-        """A browser link to the session's workspace (section 3); it carries a claim token, never the API token."""
-        data = await self._call("POST", "/api/auth/claim-token", json={"task_id": task_id, "session_id": session_id})
-        if not isinstance(data, dict) or not (data.get("url") or data.get("claim_token")):
-            raise errors.NemoBadResponse("the answer holds no claim token", endpoint="POST /api/auth/claim-token")
-        return str(data.get("url") or f"{NemoSettings().web_url}/workspace/claim?ct={data['claim_token']}")
-
-    async def submit_render(
-        self, session_id: str, draft: dict[str, Any], render_id: str, *, quality: str = "high"
-    ) -> RenderJob:
-        """POST /api/render/proxy/lambda with a caller-chosen id, so a lost answer can be resumed by id."""
-        body = {
-            "id": render_id,
-            "sessionId": session_id,
-            "draft": draft,
-            "output": {"format": "mp4", "quality": quality},
-        }
-        try:
-            data = await self._call("POST", "/api/render/proxy/lambda", json=body)
-        except errors.NemoBadRequest as exc:
-            if exc.status_code == 409:  # our earlier submit of this id got through: resume it
-                return await self.render_status(render_id)
-            raise
-        return self._render_job(render_id, data, "POST /api/render/proxy/lambda")
-
-    async def render_status(self, render_id: str, *, deadline: Deadline | None = None) -> RenderJob:
-        """One look at a render; the flat layout may omit `id`, which is then the one asked about."""
-        path = f"/api/render/proxy/lambda/{render_id}"
-        return self._render_job(render_id, await self._call("GET", path, deadline=deadline), f"GET {path}")
-
-    def _render_job(self, render_id: str, data: Any, endpoint: str) -> RenderJob:
-        fields = {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else {}
-        return self._model(RenderJob, {"id": render_id, **fields}, endpoint)
-
-    @asynccontextmanager
-    async def stream_message(
+    def stream_message(
         self, session_id: str, text: str
-    ) -> AsyncIterator[tuple[AsyncIterator[StreamEvent], StreamStats]]:
-        """Open /run_sse for one instruction.
+    ) -> AbstractAsyncContextManager[tuple[AsyncIterator[StreamEvent], StreamStats]]:
+        """Open /run_sse for one instruction: its events and their counts (see `generate.open_stream`)."""
+        from prefect_nemo.generate import open_stream
 
-        Sent again only when the backend surely did not take it: the connection was refused, the answer
-        was 429 (rate limited before any work), or 1001 (token expired; renewed with the same client id).
-        Any other error is raised; a 5xx or a lost connection may mean the instruction was taken, so the
-        caller recovers by polling the session state instead of sending it again.
-        """
-        body = {
-            "app_name": "nemo_agent",
-            "user_id": "me",
-            "session_id": session_id,
-            "new_message": {"parts": [{"text": text}]},
-        }
-        connect = self._http.timeout.connect
-        timeout = httpx.Timeout(connect, read=self.stream_idle_timeout, connect=connect)
-
-        async def open_stream() -> httpx.Response:
-            headers = {**self._auth_headers(), "Accept": "text/event-stream", "Cache-Control": "no-store"}
-            request = self._http.build_request("POST", "/run_sse", json=body, headers=headers, timeout=timeout)
-            try:
-                response = await self._http.send(request, stream=True)
-            except httpx.TransportError as exc:
-                raise self._transport_error("POST /run_sse", exc) from exc
-            if "text/event-stream" in response.headers.get("content-type", ""):
-                return response
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-            self._unwrap(response)  # raises the mapped error
-            raise errors.NemoStreamError("the backend answered /run_sse without an event stream", session_id=session_id)
-
-        def not_taken(exc: BaseException) -> bool:
-            refused = isinstance(exc, errors.NemoTransportError) and not exc.sent
-            return refused or isinstance(exc, errors.NemoRateLimited)
-
-        response: httpx.Response | None = None
-        async for attempt in retrying(
-            attempts=self.max_retries + 1, retry_if=not_taken, rate_limit_wait=self.rate_limit_wait
-        ):
-            with attempt:
-                response = await self._authorized(open_stream)
-        assert response is not None
-        stats = StreamStats()
-        try:
-            yield iter_events(response, stats), stats
-        finally:
-            await response.aclose()
+        return open_stream(self, session_id, text)
 
     # -- workflows (in their own modules) ---------------------------------------------------------
 
@@ -427,14 +286,6 @@ class NemoClient:
         from prefect_nemo.download import download
 
         return await download(self, job, dest, on_progress=on_progress)
-
-
-def upload_name(path: Path) -> str:
-    """A safe ASCII file name for a multipart upload: the stem transliterated, at most 80 characters."""
-    stem = unicodedata.normalize("NFKD", path.stem.encode("utf-8", "replace").decode("utf-8"))
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem.encode("ascii", "ignore").decode()).strip("-.")
-    suffix = re.sub(r"[^A-Za-z0-9.]+", "", path.suffix.lower())[:8]
-    return f"{(stem or 'image')[:80]}{suffix}"
 
 
 def _rewind(kwargs: dict[str, Any]) -> None:

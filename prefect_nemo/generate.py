@@ -1,5 +1,7 @@
 """Generate: send one instruction, read its stream, and recover the draft however the stream ends.
 
+`open_stream` opens /run_sse (sent again only when the backend surely did not take it); `generate` reads it.
+
 The instruction is sent once and never again (a second send is a second charge). The stream is read
 for the agent's texts and tool calls under two clocks that hold whatever arrives: the idle limit (time
 since the last meaningful event - heartbeats of any form do not reset it) and the clip's deadline. A
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,13 +24,22 @@ import httpx
 from prefect_nemo import errors
 from prefect_nemo.models import GenerateResult
 from prefect_nemo.polling import DEFAULT_BACKOFF, Backoff, Deadline
-from prefect_nemo.stream import ErrorEvent, HeartbeatEvent, StreamEvent, TextEvent, ToolCallEvent
+from prefect_nemo.retry import retrying
+from prefect_nemo.stream import (
+    ErrorEvent,
+    HeartbeatEvent,
+    StreamEvent,
+    StreamStats,
+    TextEvent,
+    ToolCallEvent,
+    iter_events,
+)
 from prefect_nemo.waiting import wait_for_draft
 
 if TYPE_CHECKING:
     from prefect_nemo.client import NemoClient
 
-__all__ = ["Transcript", "generate"]
+__all__ = ["Transcript", "generate", "open_stream"]
 
 logger = logging.getLogger("prefect_nemo.generate")
 
@@ -189,3 +202,57 @@ async def _recover(
     result.recovered_by_polling = state.polls > 1
     result.draft = state.draft
     return result
+
+
+@asynccontextmanager
+async def open_stream(
+    client: NemoClient, session_id: str, text: str
+) -> AsyncIterator[tuple[AsyncIterator[StreamEvent], StreamStats]]:
+    """Open /run_sse for one instruction (`NemoClient.stream_message`).
+
+    Sent again only when the backend surely did not take it: the connection was refused, the answer
+    was 429 (rate limited before any work), or 1001 (token expired; renewed with the same client id).
+    Any other error is raised; a 5xx or a lost connection may mean the instruction was taken, so the
+    caller recovers by polling the session state instead of sending it again.
+    """
+    body = {
+        "app_name": "nemo_agent",
+        "user_id": "me",
+        "session_id": session_id,
+        "new_message": {"parts": [{"text": text}]},
+    }
+    connect = client._http.timeout.connect
+    timeout = httpx.Timeout(connect, read=client.stream_idle_timeout, connect=connect)
+
+    async def send() -> httpx.Response:
+        headers = {**client._auth_headers(), "Accept": "text/event-stream", "Cache-Control": "no-store"}
+        request = client._http.build_request("POST", "/run_sse", json=body, headers=headers, timeout=timeout)
+        try:
+            response = await client._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise client._transport_error("POST /run_sse", exc) from exc
+        if "text/event-stream" in response.headers.get("content-type", ""):
+            return response
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        client._unwrap(response)  # raises the mapped error
+        raise errors.NemoStreamError("the backend answered /run_sse without an event stream", session_id=session_id)
+
+    def not_taken(exc: BaseException) -> bool:
+        refused = isinstance(exc, errors.NemoTransportError) and not exc.sent
+        return refused or isinstance(exc, errors.NemoRateLimited)
+
+    response: httpx.Response | None = None
+    async for attempt in retrying(
+        attempts=client.max_retries + 1, retry_if=not_taken, rate_limit_wait=client.rate_limit_wait
+    ):
+        with attempt:
+            response = await client._authorized(send)
+    assert response is not None
+    stats = StreamStats()
+    try:
+        yield iter_events(response, stats), stats
+    finally:
+        await response.aclose()

@@ -135,6 +135,9 @@ def _segment_text(kind: int | None, segment: dict[str, Any], total: float, files
         volume = segment.get("vol")
         return f"{label} ({span}" + (f", {round(float(volume) * 100)}%)" if volume is not None else ")")
     label = files.get(str(source)) or segment.get("name") or source or "media"
+    join = segment.get("tr")  # the transition into this shot, on a timeline of several
+    if isinstance(join, dict) and join.get("type"):
+        return f"{label} ({span}, {join['type']} {_seconds(float(join.get('d') or 0))}s in)"
     return f"{label} ({span})"
 
 
@@ -161,6 +164,8 @@ def timeline_summary(draft: dict[str, Any] | None, files: dict[str, str] | None 
         name = _TRACK_NAMES.get(kind, f"Track type {kind}") if isinstance(kind, int) else "Track"
         segments = [s for s in track.get("sg") or [] if isinstance(s, dict)]
         body = ", ".join(_segment_text(kind, s, total, files or {}) for s in segments) or "(empty)"
+        if kind == 0 and len(segments) > 1:
+            name = f"{name} ({len(segments)} shots)"
         parts.append(f"{number}. {name}: {body}")
     return f"Timeline ({len(tracks)} track{'s' if len(tracks) != 1 else ''}): " + " ".join(parts)
 
@@ -302,6 +307,9 @@ class ClipResult(BaseModel):
     session_id: str
     source_image: str
     image_sha256: str
+    source_images: list[str] = Field(
+        default_factory=list, description="A timeline's stills in order (`source_image` is the first); else empty."
+    )
     instruction: str
     texts: list[str] = Field(default_factory=list)
     summary: str | None = Field(default=None, description="One sentence: what the backend did.")

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,52 +13,24 @@ from prefect_nemo import tasks
 from prefect_nemo.credentials import NemoCredentials
 from prefect_nemo.errors import (
     NemoAPIError,
-    NemoBadRequest,
     NemoDownloadError,
-    NemoInputError,
-    NemoRenderFailed,
     NemoServerError,
     NemoSessionNotFound,
     NemoStreamError,
-    NemoTimeout,
     NemoTransportError,
 )
+from prefect_nemo.export import export_and_wait
+from prefect_nemo.instruction import DURATION_RANGE, MAX_INSTRUCTION_CHARS, check_spec, translate_gui_text
 from prefect_nemo.ledger import ClipRecord, Ledger, clip_key
 from prefect_nemo.media import PreparedImage, display_path, preflight, probe, sha256_file
 from prefect_nemo.metering import after_generate, before_generate
-from prefect_nemo.models import ClipResult, ClipSpec, RenderJob
+from prefect_nemo.models import ClipResult, ClipSpec
 from prefect_nemo.polling import Deadline
 from prefect_nemo.progress import report
 from prefect_nemo.steps import StepOptions, for_clip, step
 from prefect_nemo.storage import ClipStore, Destination, clip_name, deliver
 
 __all__ = ["DURATION_RANGE", "MAX_INSTRUCTION_CHARS", "ClipJob", "check_spec", "make_clip", "translate_gui_text"]
-
-MAX_INSTRUCTION_CHARS = 4000
-"""The longest instruction the backend takes; checked before any request."""
-DURATION_RANGE = (1.0, 60.0)
-"""Clip lengths the backend renders, in seconds."""
-
-_GUI_PHRASES: list[tuple[re.Pattern[str], str]] = [
-    (
-        re.compile(r"\b(click|press|tap|hit)\b[^.!?]*\bexport\b[^.!?]*[.!?]?|导出", re.I),
-        "prefect-nemo exports it next.",
-    ),
-    (
-        re.compile(r"\b(open|check)\b[^.!?]*\b(panel|timeline|tab)\b[^.!?]*[.!?]?|打开", re.I),
-        "(session state queried.)",
-    ),
-    (re.compile(r"\b(drag|drop)\b[^.!?]*[.!?]?|拖拽", re.I), "(edits are sent as instructions.)"),
-    (re.compile(r"\b(click|press|tap)\b[^.!?]*[.!?]?|点击", re.I), "(done through the API.)"),
-    (re.compile(r"\bpreview in (the )?timeline\b", re.I), "see the track summary"),
-]
-
-
-def translate_gui_text(text: str) -> str:
-    """Rewrite phrases that assume a GUI into the API step that follows (the seed's translation table)."""
-    for pattern, replacement in _GUI_PHRASES:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 @dataclass
@@ -84,32 +54,15 @@ class ClipJob:
     """Set for a refinement: a follow-up instruction in this clip's session, rendered as a new version."""
     step_options: StepOptions | None = None
     """Tags, retries, timeouts and the concurrency limit of this clip's step task runs."""
+    more_images: tuple[Path, ...] = ()
+    """A timeline: the stills after `image`, uploaded in order into the same session, for one clip of them all."""
 
     @property
     def version(self) -> int:
         return self.refine_of.version + 1 if self.refine_of else 1
 
 
-def check_spec(spec: ClipSpec) -> None:
-    """Refuse, before any request, an instruction the backend would reject (so nothing is spent on it)."""
-    prompt = spec.prompt.strip()
-    if not prompt:
-        raise NemoInputError("instruction", "is empty; say what the clip should be, e.g. '5-second slow push-in'")
-    message = spec.message()
-    if len(message) > MAX_INSTRUCTION_CHARS:
-        raise NemoInputError(
-            "instruction", f"is {len(message):,} characters long; the limit is {MAX_INSTRUCTION_CHARS:,}"
-        )
-    low, high = DURATION_RANGE
-    if spec.duration is not None and not low <= spec.duration <= high:
-        raise NemoInputError("duration", f"{spec.duration:g} s is out of range; clips are {low:g}-{high:g} s long")
-
-
 _step = step
-
-
-def _render_id() -> str:
-    return f"render_{uuid.uuid4().hex}"
 
 
 def _valid_cached(record: ClipRecord) -> ClipResult | None:
@@ -138,11 +91,13 @@ async def _make_clip(job: ClipJob, logger: logging.Logger | logging.LoggerAdapte
         request["refine_of"] = source.sha256
     else:
         prepared = await asyncio.to_thread(preflight, job.image, job.work_dir)
-    for note in prepared.warnings:
+    more = [await asyncio.to_thread(preflight, image, job.work_dir) for image in job.more_images]
+    for note in [*prepared.warnings, *(w for p in more for w in p.warnings)]:
         logger.warning(note)
     credentials = job.credentials
     api_url = await asyncio.to_thread(credentials.resolved_url)
-    key = clip_key(prepared.sha256, request, api_url if not credentials.is_local else "local")
+    content = prepared.sha256 if not more else "+".join(p.sha256 for p in (prepared, *more))  # order counts
+    key = clip_key(content, request, api_url if not credentials.is_local else "local")
     ledger = await asyncio.to_thread(Ledger, job.ledger_path, expire_after=job.cache_expiration)
     async with ledger.claim(key):  # one paid generate per clip key, across tasks and processes
         record = await asyncio.to_thread(ledger.get, key)
@@ -163,7 +118,7 @@ async def _make_clip(job: ClipJob, logger: logging.Logger | logging.LoggerAdapte
         started = time.monotonic()
         for attempt in range(2):
             try:
-                return await _run(job, prepared, record, ledger, deadline, started, logger)
+                return await _run(job, [prepared, *more], record, ledger, deadline, started, logger)
             except NemoSessionNotFound:
                 if attempt:
                     raise
@@ -175,7 +130,7 @@ async def _make_clip(job: ClipJob, logger: logging.Logger | logging.LoggerAdapte
 
 async def _run(
     job: ClipJob,
-    prepared: PreparedImage,
+    stills: list[PreparedImage],
     record: ClipRecord,
     ledger: Ledger,
     deadline: Deadline,
@@ -185,7 +140,10 @@ async def _run(
     credentials = job.credentials
     name = str(job.image)
     resumed = record.generate_sent or record.generated  # an earlier run paid for the instruction: pick it up
+    prepared = stills[0]
     report(name, "session")
+    if len(stills) > 1 and not record.uploaded and not job.session_id:
+        record.session_id = None  # some stills may be in the old session already: their order must be exact
     if record.session_id is None:
         if job.session_id:
             record.session_id = job.session_id
@@ -196,7 +154,8 @@ async def _run(
     session_id = record.session_id
     if not record.uploaded:
         report(name, "upload")
-        await _step(tasks.upload_image)(credentials, session_id, prepared.upload_path)
+        for still in stills:
+            await _step(tasks.upload_image)(credentials, session_id, still.upload_path)
         record.uploaded = True
         await asyncio.to_thread(ledger.save, record)
     if not record.generated:
@@ -238,7 +197,7 @@ async def _run(
         record.generated = True
         await asyncio.to_thread(ledger.save, record)
     assert record.draft is not None
-    job_status = await _export_and_wait(job, record, ledger, deadline, logger)
+    job_status = await export_and_wait(job, record, ledger, deadline, logger)
     dest = job.staging_dir / clip_filename(job, record.key)
     await _step(tasks.download_clip)(credentials, job_status, dest, progress_key=name)
     try:
@@ -258,11 +217,12 @@ async def _run(
         render_id=job_status.id,
         session_id=session_id,
         source_image=display_path(job.image),
+        source_images=[display_path(p) for p in (job.image, *job.more_images)] if job.more_images else [],
         image_sha256=prepared.sha256,
         instruction=job.spec.message(),
         texts=record.texts,
         render_seconds=round(time.monotonic() - started, 2),
-        warnings=[*prepared.warnings, *record.warnings],
+        warnings=[*(w for p in stills for w in p.warnings), *record.warnings],
         workspace_url=await _workspace_link(credentials, record),
         version=job.version,
         resumed=resumed,
@@ -275,56 +235,6 @@ async def _run(
     await asyncio.to_thread(ledger.save, record)
     report(name, "done", 1.0)
     return result
-
-
-async def _export_and_wait(
-    job: ClipJob,
-    record: ClipRecord,
-    ledger: Ledger,
-    deadline: Deadline,
-    logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
-) -> RenderJob:
-    """Export under a recorded id, resume it if one exists; one new id after a failed render."""
-    assert record.session_id is not None and record.draft is not None
-    while True:
-        if record.render_id is None:
-            record.render_id = _render_id()
-            record.render_attempts += 1
-            # recorded before submitting, so a crash resumes instead of re-submitting
-            await asyncio.to_thread(ledger.save, record)
-            await _step(tasks.export_clip)(
-                job.credentials, record.session_id, record.draft, record.render_id, job.spec.quality
-            )
-        else:
-            logger.info("resuming render %s", record.render_id)
-            await _submit_if_never_received(job, record)
-        try:
-            if deadline.expired:
-                raise NemoTimeout(f"render {record.render_id}", deadline.elapsed)
-            report(str(job.image), "render")
-            return await _step(tasks.wait_for_render)(
-                job.credentials, record.render_id, timeout=deadline.remaining, progress_key=str(job.image)
-            )
-        except NemoRenderFailed as exc:
-            if record.render_attempts >= 2:
-                raise
-            logger.warning("%s; retrying once with a new render id", exc)
-            record.render_id = None
-            await asyncio.to_thread(ledger.save, record)
-
-
-async def _submit_if_never_received(job: ClipJob, record: ClipRecord) -> None:
-    """A recorded render id the backend does not know means the run stopped between recording the id and
-    submitting it: submit it now, under the same id (the backend refuses a second job with one id)."""
-    assert record.session_id is not None and record.draft is not None and record.render_id is not None
-    async with job.credentials.get_client() as client:
-        try:
-            await client.render_status(record.render_id)
-            return
-        except NemoBadRequest as exc:
-            if exc.status_code != 404:
-                raise
-    await _step(tasks.export_clip)(job.credentials, record.session_id, record.draft, record.render_id, job.spec.quality)
 
 
 async def _workspace_link(credentials: NemoCredentials, record: ClipRecord) -> str | None:

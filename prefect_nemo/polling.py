@@ -23,7 +23,7 @@ class Backoff:
     cap: float = 15.0
     jitter: float = 0.2
     floor: float = 0.25
-    eta_floor: float = 1.0  # near a projected finish, poll about once a second, not faster
+    eta_floor: float = 0.5  # near a projected finish, poll about twice a second, not faster
 
     def delay(self, attempt: int) -> float:
         base = min(self.cap, self.initial * self.factor**attempt)

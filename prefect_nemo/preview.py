@@ -60,14 +60,11 @@ def _sample_frames(clip: Path, count: int) -> list[Image.Image]:
         frames: list[Image.Image] = []
         for index, frame in enumerate(container.decode(stream)):
             if index in wanted:
-                frames.append(_scaled(frame.to_image()))  # type: ignore[no-untyped-call]
+                # scaled while converted (one swscale pass), not converted at 1080p then resized by Pillow
+                height = max(2, round(frame.height * PREVIEW_WIDTH / frame.width))
+                frames.append(frame.to_image(width=PREVIEW_WIDTH, height=height))  # type: ignore[no-untyped-call]
             if index >= max(wanted):
                 break
     if not frames:
         raise ValueError(f"{clip.name}: no video frames to preview")
     return frames
-
-
-def _scaled(image: Image.Image) -> Image.Image:
-    height = max(2, round(image.height * PREVIEW_WIDTH / image.width))
-    return image.resize((PREVIEW_WIDTH, height), Image.Resampling.BILINEAR)

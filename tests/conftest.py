@@ -42,7 +42,8 @@ from prefect_nemo.local.settings import LocalSettings  # noqa: E402
 
 _SESSION_MARK = f"{os.getpid()}-{time.time_ns()}"
 os.environ["NEMO_TEST_SESSION"] = _SESSION_MARK  # inherited by every process the tests start, orphans included
-LEFTOVER_GRACE = 10.0
+LEFTOVER_GRACE = float(os.environ.get("NEMO_TEST_LEFTOVER_GRACE", "10"))
+"""Seconds a process the tests started may take to exit after the session (tests/test_leftovers.py sets less)."""
 
 
 def _leftovers() -> list[psutil.Process]:

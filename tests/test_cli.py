@@ -183,7 +183,7 @@ from prefect_nemo.cli import main
 try:
     main()
 finally:
-    heavy = ("prefect", "prefect_nemo.pipeline", "prefect_nemo.local.launcher", "prefect_nemo.client", "av")
+    heavy = ("prefect", "prefect_nemo.pipeline", "prefect_nemo.local.launcher", "prefect_nemo.client", "av", "cv2")
     print("LOADED", [m for m in heavy if m in sys.modules], file=sys.stderr)
 """
 
@@ -225,23 +225,66 @@ class TestBadCommandLine:
         assert seconds < 10, seconds  # loose: a second or less on a quiet machine, 10-14 s before this was fixed
 
     def test_a_too_long_instruction_starts_no_backend(self, tmp_path: Path) -> None:
-        """Checked by `pipeline.check_spec` (so Prefect is imported), still before the backend starts."""
+        """Checked by `instruction.check_spec` while the image is checked: before the backend starts, and
+        without importing Prefect."""
         image = write_image(tmp_path / "fine.png", (320, 200))
         data_dir = tmp_path / "backend"
         env = {**os.environ, "NEMO_LOCAL_DATA_DIR": str(data_dir), "NEMO_OUTPUT_DIR": str(tmp_path / "clips")}
         done = subprocess.run(
-            [*CLI, "convert", str(image), "-p", "x" * 5000], env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-c", PROBE, "convert", str(image), "-p", "x" * 5000],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 2 and error_lines(done.stderr) == [
             "error: -p: is 5,000 characters long; the limit is 4,000"
         ]
         assert not data_dir.exists()
+        loaded = re.search(r"LOADED (\[.*\])", done.stderr)
+        assert loaded and "'prefect'" not in loaded.group(1) and "launcher" not in loaded.group(1), done.stderr
 
     @pytest.mark.parametrize("args", [["--help"], ["--version"], ["convert", "--help"]])
     def test_help_and_version_load_nothing_heavy(self, args: list[str]) -> None:
         done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and "LOADED []" in done.stderr, done.stderr
         assert "prefect-nemo" in done.stdout or "Usage" in done.stdout
+
+
+class TestStartup:
+    def test_the_embedded_backend_starts_before_prefect_is_imported(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """The backend is asked for before the credentials are resolved (which imports Prefect, a second or
+        more), so the two overlap: credentials resolved first would wait here and fail the test."""
+        from prefect_nemo.cli import run as run_module
+        from prefect_nemo.local import launcher
+
+        asked = threading.Event()
+
+        def ensure_local_server(settings: object = None) -> str:
+            asked.set()
+            return "http://127.0.0.1:9"
+
+        def resolve_credentials(api_url: str | None, block: str | None, client_id: str | None) -> NemoCredentials:
+            assert asked.wait(10), "the credentials (and Prefect) came before the embedded backend"
+            return NemoCredentials(api_url="local")
+
+        monkeypatch.setattr(launcher, "ensure_local_server", ensure_local_server)
+        monkeypatch.setattr(launcher, "wait_at_exit", launcher.wait_at_exit)  # restored after the test
+        monkeypatch.setattr(run_module, "resolve_credentials", resolve_credentials)
+        startup = run_module.Startup(run_module.Options(prompt=PROMPT, out_dir=tmp_path), None, None, None)
+        startup.start()
+        credentials, url = startup.result()
+        assert credentials.is_local and url == "http://127.0.0.1:9"
+        assert launcher.wait_at_exit is False  # the command returns while the backend shuts down
+
+    def test_a_block_or_a_remote_url_starts_no_backend_early(self, tmp_path: Path) -> None:
+        from prefect_nemo.cli import run as run_module
+
+        options = run_module.Options(prompt=PROMPT, out_dir=tmp_path)
+        assert run_module.Startup(options, None, "saved-block", None)._start_local_backend() is None
+        assert run_module.Startup(options, "https://example.com", None, None)._start_local_backend() is None
 
 
 class TestProgressInATerminal:
@@ -488,7 +531,7 @@ class TestTimelineSummary:
 
     def test_segments_without_a_length_run_to_the_end(self) -> None:
         draft = {"d": 4500, "t": [{"tt": 0, "sg": [{"s": 0, "src": "img_1"}, {"s": 2500, "src": "img_2"}]}]}
-        assert timeline_summary(draft) == "Timeline (1 track): 1. Video: img_1 (0-4.5s), img_2 (2.5-4.5s)"
+        assert timeline_summary(draft) == "Timeline (1 track): 1. Video (2 shots): img_1 (0-4.5s), img_2 (2.5-4.5s)"
 
     def test_an_empty_draft(self) -> None:
         assert timeline_summary(None).startswith("Timeline (0 tracks)")

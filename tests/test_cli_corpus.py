@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pillow_heif
+import psutil
 import pytest
 from PIL import Image
 from skimage import data
@@ -227,3 +228,41 @@ def test_ctrl_c_explains_and_the_rerun_pays_nothing_twice(
     after = httpx.get(f"{local_server.url}/local/metrics", timeout=10).json()["generations"]
     ours = {key: n for key, n in after.items() if key not in generations}
     assert sorted(ours.values()) == [1, 1], ours  # each clip's instruction generated once, over both runs
+
+
+def test_ctrl_c_while_the_backend_starts_says_so_in_one_line(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """Ctrl-C while the embedded backend is still starting: exit 130 with one line that says nothing was paid
+    for and what to run again (Typer alone would exit 130 without a word); the half-started backend goes."""
+    photo = tmp_path / "coffee-start.png"
+    Image.fromarray(data.coffee()).save(photo)
+    data_dir = tmp_path / "backend"  # no backend there yet: the command must start one
+    env = cli_env | {"NEMO_LOCAL_DATA_DIR": str(data_dir)}
+    process = subprocess.Popen(
+        [*CLI, str(photo), "-p", PROMPT], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (data_dir / "server.log").exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)  # the backend is launched, not yet answering (its imports take seconds)
+        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=60))
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert stdout == ""
+    assert re.fullmatch(
+        rf"interrupted after \d+\.\d s while starting, before any clip was paid for; "
+        rf"run again: prefect-nemo convert {re.escape(str(photo))} -p '{PROMPT}'\n",
+        stderr,
+    ), stderr
+    backend = [p for p in psutil.process_iter() if _data_dir_of(p) == str(data_dir)]
+    _, alive = psutil.wait_procs(backend, timeout=30)  # it sees its starter gone and stops by itself
+    assert not alive, [p.cmdline() for p in alive]
+
+
+def _data_dir_of(process: psutil.Process) -> str | None:
+    try:
+        return process.environ().get("NEMO_LOCAL_DATA_DIR")
+    except psutil.Error:
+        return None

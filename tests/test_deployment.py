@@ -29,6 +29,10 @@ PREFECT = [sys.executable, "-m", "prefect"]
 # A real server, a deploy and one worker pass over every deployment: minutes, not the suite's 300 s default.
 pytestmark = pytest.mark.timeout(900)
 
+PLUMBING = "1-second push-in, 720p"
+"""The prompt of the runs that test Prefect's side (a failed input, a concurrency limit), not the clips: the
+cheapest clip. The deployments' own defaults run as they are."""
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -109,7 +113,7 @@ def runs(prefect_server: dict[str, str], tmp_path_factory: pytest.TempPathFactor
     tmp = tmp_path_factory.mktemp("deployed")
     prefect(env, "work-pool", "create", "nemo-process", "--type", "process")
     deployed = prefect(env, "deploy", "--all", "--prefect-file", "deployments/prefect.yaml")
-    prefect(env, "global-concurrency-limit", "create", "nemo-api", "--limit", "1")
+    api(env, "POST", "/v2/concurrency_limits/", {"name": "nemo-api", "limit": 1})  # as the CLI would, minus a process
     names = re.findall(r"^  - name: (\S+)$", (ROOT / "deployments" / "prefect.yaml").read_text(), re.M)
     defaults = {name: run_deployment(env, name, {"out_dir": str(tmp / name)}) for name in names}
     missing = run_deployment(  # its own prompt: no other run of this pass makes the same clip
@@ -117,7 +121,7 @@ def runs(prefect_server: dict[str, str], tmp_path_factory: pytest.TempPathFactor
         "batch",
         {
             "images": ["examples/product.jpg", "examples/missing.jpg"],
-            "prompt": "2-second pan right",
+            "prompt": "1-second pan right, 720p",
             "out_dir": str(tmp / "missing"),
         },
     )
@@ -125,7 +129,11 @@ def runs(prefect_server: dict[str, str], tmp_path_factory: pytest.TempPathFactor
         run_deployment(
             env,
             "batch",
-            {"images": [str(write_image(tmp / f"limited-{i}.png", (500 + 30 * i, 380)))], "out_dir": str(tmp / "pair")},
+            {
+                "images": [str(write_image(tmp / f"limited-{i}.png", (500 + 30 * i, 380)))],
+                "prompt": PLUMBING,
+                "out_dir": str(tmp / "pair"),
+            },
         )
         for i in range(2)
     ]

@@ -1,8 +1,10 @@
 """Every ```python block of README.md and docs/*.md runs as written, as a plain script.
 
 Each snippet runs in a fresh Python process, in a working folder holding the images the snippets name
-(converted copies of examples/), against the embedded backend and the session's Prefect test server. A
-snippet that serves a flow (`.serve(...)`) runs until its deployment is registered, then is stopped.
+(converted copies of examples/), against the embedded backend and the session's Prefect test server; two
+run at a time (a snippet spends much of its time importing Prefect or waiting for its render), started
+when the module starts, and each test checks its own. A snippet that serves a flow (`.serve(...)`) runs
+in its test until its deployment is registered, then is stopped.
 Runs under the heavy lock: `flock /tmp/nemo-heavy.lock python -m pytest tests/test_docs.py -x -q`.
 """
 
@@ -10,9 +12,13 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -65,22 +71,97 @@ def env(harness: None, local_server: object) -> dict[str, str]:
     return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PYTHONPATH": str(ROOT)}
 
 
+PARALLEL_SNIPPETS = 2
+"""Two snippets at a time: more would starve each other's renders on two cores."""
+
+
+class Snippets:
+    """The module's snippet runs: `PARALLEL_SNIPPETS` at a time in a thread pool; each test waits for its own."""
+
+    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
+        self.workdir, self.env = workdir, env
+        self.pool = ThreadPoolExecutor(PARALLEL_SNIPPETS, thread_name_prefix="snippet")
+        self.running: set[subprocess.Popen[str]] = set()
+        self.lock = threading.Lock()
+        self.stopping = False
+
+    def start(self, where: str, code: str) -> Future[tuple[int, str, str]]:
+        return self.pool.submit(self._run, where, code)
+
+    def _run(self, where: str, code: str) -> tuple[int, str, str]:
+        script = _script(self.workdir, where, code)
+        with self.lock:
+            if self.stopping:
+                return -1, "", "not run: the module was stopped"
+            process = subprocess.Popen(
+                [sys.executable, script.name],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,  # its own group: a stop takes its helpers (Dask workers) with it
+            )
+            self.running.add(process)
+        try:
+            stdout, stderr = process.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+            stderr += "\n(killed after 600 s)"
+        finally:
+            with self.lock:
+                self.running.discard(process)
+        return process.returncode, stdout, stderr
+
+    def stop(self) -> None:
+        """Kill what still runs (the module stopped early) and wait for the pool's threads."""
+        with self.lock:
+            self.stopping = True
+            for process in self.running:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="module")
+def started(
+    request: pytest.FixtureRequest, workdir: Path, env: dict[str, str]
+) -> Iterator[dict[str, Future[tuple[int, str, str]]]]:
+    """Start every selected snippet that runs to an end (served ones run in their test)."""
+    selected = {
+        item.callspec.params["where"]
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_snippet_runs_as_written" and hasattr(item, "callspec")
+    }
+    runs = Snippets(workdir, env)
+    try:
+        yield {
+            where: runs.start(where, code) for where, code in snippets() if where in selected and ".serve(" not in code
+        }
+    finally:
+        runs.stop()
+
+
+def _script(workdir: Path, where: str, code: str) -> Path:
+    script = workdir / f"snippet_{re.sub(r'[^a-z0-9]+', '_', where.lower())}.py"
+    script.write_text(code, encoding="utf-8")
+    return script
+
+
 def test_there_are_snippets_to_run() -> None:
     pages = {where.split(":")[0] for where, _ in snippets()}
     assert {"README.md", "docs/flows-and-tasks.md", "docs/deployments.md"} <= pages
 
 
 @pytest.mark.parametrize(("where", "code"), snippets(), ids=[where for where, _ in snippets()])
-def test_snippet_runs_as_written(where: str, code: str, workdir: Path, env: dict[str, str]) -> None:
-    script = workdir / f"snippet_{re.sub(r'[^a-z0-9]+', '_', where.lower())}.py"
-    script.write_text(code, encoding="utf-8")
+def test_snippet_runs_as_written(
+    where: str, code: str, workdir: Path, env: dict[str, str], started: dict[str, Future[tuple[int, str, str]]]
+) -> None:
     if ".serve(" in code:
-        _serve_until_deployed(script, code, workdir, env)
+        _serve_until_deployed(_script(workdir, where, code), code, workdir, env)
         return
-    done = subprocess.run(
-        [sys.executable, script.name], cwd=workdir, env=env, capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, f"{where} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+    returncode, stdout, stderr = started[where].result()
+    assert returncode == 0, f"{where} failed:\n{stdout[-2000:]}\n{stderr[-4000:]}"
 
 
 def _serve_until_deployed(script: Path, code: str, workdir: Path, env: dict[str, str]) -> None:

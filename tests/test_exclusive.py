@@ -50,6 +50,10 @@ async def test_duplicates_in_one_batch_generate_once(harness: None, local_server
     assert first.sha256 == second.sha256 and sorted([first.cached, second.cached]) == [False, True]
 
 
+PLUMBING = "1-second push-in, 720p"
+"""The huge image's test is about reading it, not rendering: its clips are the cheapest kind."""
+
+
 async def test_a_huge_image_does_not_stall_the_batch(harness: None, local_server: LocalServer, tmp_path: Path) -> None:
     # 7000 x 7000 = 49 MP, saved as PNG under a .jpg name: preflight decodes all of it (and warns).
     ramp = (np.arange(7000) % 256).astype(np.uint8)
@@ -61,9 +65,7 @@ async def test_a_huge_image_does_not_stall_the_batch(harness: None, local_server
     del pixels
     small = write_image(tmp_path / "small.png", (360, 280))
     # One clip first: what every process pays once (imports done on first use, Prefect's client) is not a stall.
-    await make_clip(
-        job_for(write_image(tmp_path / "warm-up.png", (320, 240)), "1-second push-in", tmp_path), logger=log
-    )
+    await make_clip(job_for(write_image(tmp_path / "warm-up.png", (320, 240)), PLUMBING, tmp_path), logger=log)
     lags: list[float] = []
     done = asyncio.Event()
 
@@ -81,8 +83,8 @@ async def test_a_huge_image_does_not_stall_the_batch(harness: None, local_server
         # holding the GIL - Prefect's cost, not a stall of ours).
         async with AsyncClientContext.get_or_create():
             results = await asyncio.gather(
-                make_clip(job_for(huge, "1-second push-in", tmp_path), logger=log),
-                make_clip(job_for(small, "1-second push-in", tmp_path), logger=log),
+                make_clip(job_for(huge, PLUMBING, tmp_path), logger=log),
+                make_clip(job_for(small, PLUMBING, tmp_path), logger=log),
                 return_exceptions=True,
             )
     finally:

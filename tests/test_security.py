@@ -193,12 +193,12 @@ async def test_the_token_never_leaks(harness: None, make_server: ServerFactory, 
     with debug_logs() as logs:
         anonymous = NemoCredentials(api_url=faulty.url, rate_limit_wait=0.2, stream_idle_timeout=10)
         items = await batch_image_to_video(
-            [*images, broken], "1-second push-in", out_dir=out, credentials=anonymous, allow_failures=True
+            [*images, broken], "1-second push-in, 720p", out_dir=out, credentials=anonymous, allow_failures=True
         )
         extra += describe_items(items)
         with_token = NemoCredentials(api_url=plain.url, token=explicit)
         extra += [("credentials repr", repr(with_token)), ("credentials json", with_token.model_dump_json())]
-        items = await batch_image_to_video(images, "1-second pan left", out_dir=out, credentials=with_token)
+        items = await batch_image_to_video(images, "1-second pan left, 720p", out_dir=out, credentials=with_token)
         extra += describe_items(items)
         assert [i.status for i in items] == ["ok", "ok"], [i.error for i in items]
         wrong = NemoCredentials(api_url=plain.url, token=bogus)

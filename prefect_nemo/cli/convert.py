@@ -16,6 +16,7 @@ import typer
 from rich.text import Text
 
 from prefect_nemo.cli import checks
+from prefect_nemo.cli import one_clip as one
 from prefect_nemo.cli.common import (
     ApiUrl,
     AsJson,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from prefect_nemo.cli.run import Options, Startup
     from prefect_nemo.credentials import NemoCredentials
 
-__all__ = ["Aspect", "Quality", "convert"]
+__all__ = ["Aspect", "Quality", "Transition", "convert"]
 
 
 class Aspect(StrEnum):
@@ -44,6 +45,14 @@ class Aspect(StrEnum):
     tall = "9:16"
     square = "1:1"
     portrait = "4:5"
+
+
+class Transition(StrEnum):
+    crossfade = "crossfade"
+    push = "push"
+    slide = "slide"
+    zoom_through = "zoom_through"
+    dip_to_black = "dip_to_black"
 
 
 class Quality(StrEnum):
@@ -76,6 +85,12 @@ def convert(
     timeout: Annotated[
         float | None, typer.Option(help="Seconds per clip (default NEMO_TIMEOUT, 900).", show_default=False)
     ] = None,
+    one_clip: Annotated[
+        bool, typer.Option("--one-clip", help="One clip of all the images in order; --duration is then per image.")
+    ] = False,
+    transition: Annotated[
+        Transition | None, typer.Option(help="With --one-clip: how each image gives way to the next.")
+    ] = None,
     use_prefect: Annotated[
         bool, typer.Option("--prefect", help="Run as the batch-image-to-video Prefect flow (the default with an API).")
     ] = False,
@@ -94,6 +109,8 @@ def convert(
     checks.check_prompt(prompt)
     checks.check_api_url(api_url)
     inputs = account(images)
+    if one_clip:
+        one.refuse_unusable(inputs)
     named = [i for i in inputs if i.usable]
     if not named:
         _nothing_to_convert(inputs)
@@ -116,14 +133,26 @@ def convert(
         timeout=timeout,
     )
     startup = Startup(options, api_url, block, client_id)
-    startup.start()
-    _check_contents(inputs)
-    usable = [i.path for i in inputs if i.usable]
-    if not usable:
-        _nothing_to_convert(inputs)
-    credentials, url = _started(startup)
+    begun = time.monotonic()
+    try:
+        startup.start()
+        _check_contents(inputs)
+        if one_clip:
+            one.refuse_unusable(inputs)
+        usable = [i.path for i in inputs if i.usable]
+        if not usable:
+            _nothing_to_convert(inputs)
+        credentials, url = _started(startup)
+    except KeyboardInterrupt:  # Typer would turn it into a silent exit 130
+        from prefect_nemo.cli.report import interrupted_at_start
+
+        interrupted_at_start(err, time.monotonic() - begun)
+        raise typer.Exit(130) from None
     connect(credentials, url)
     flow = use_prefect or prefect_api_configured()
+    if one_clip:
+        quiet_prefect(err, verbose, debugging(ctx))
+        raise typer.Exit(one.make_one_clip(usable, options, transition, credentials, flow, as_json))
     err.print(Text.assemble(("Prefect: ", "bold"), _prefect_label(flow, use_prefect)), soft_wrap=True)
     quiet_prefect(err, verbose, debugging(ctx))
     started = time.monotonic()

@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from prefect_nemo.batch import BatchItem
     from prefect_nemo.inputs import Input
 
-__all__ = ["Row", "clip_line", "interrupted_message", "pending_renders", "results_table", "rows"]
+__all__ = [
+    "Row",
+    "clip_line",
+    "interrupted_at_start",
+    "interrupted_message",
+    "pending_renders",
+    "results_table",
+    "rows",
+]
 
 _API_DETAIL = re.compile(r" \(/[^)]*\)| \[(?:code -?\d+)?(?:, )?(?:HTTP \d+)?\]")
 """An API error's path and codes: for a bug report (`--json`, `--verbose`), not for the person reading the table."""
@@ -152,8 +160,21 @@ def interrupted_message(
         )
     if renders:
         console.print(f"Renders left on the backend: {', '.join(renders)}", soft_wrap=True, markup=False)
-    command = " ".join(_quoted(a) for a in ["prefect-nemo", *map(display_path, sys.argv[1:])])
-    console.print(Text.assemble(("Resume with: ", "bold"), command), soft_wrap=True)
+    console.print(Text.assemble(("Resume with: ", "bold"), _rerun()), soft_wrap=True)
+
+
+def interrupted_at_start(console: Console, seconds: float) -> None:
+    """After Ctrl-C while starting (the backend, Prefect, the checks): one line, since nothing was under way."""
+    console.print(
+        f"interrupted after {seconds:.1f} s while starting, before any clip was paid for; run again: {_rerun()}",
+        soft_wrap=True,
+        markup=False,
+    )
+
+
+def _rerun() -> str:
+    """This command line, as a person would type it again."""
+    return " ".join(_quoted(a) for a in ["prefect-nemo", *map(display_path, sys.argv[1:])])
 
 
 def _quoted(arg: str) -> str:

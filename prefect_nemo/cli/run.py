@@ -9,6 +9,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,10 +43,13 @@ class Options:
 
 
 class Startup(threading.Thread):
-    """Everything slow that does not depend on the images, started while they are checked: import the pipeline
-    (and with it Prefect), check the instruction, resolve the credentials, start or find the backend.
+    """Everything slow that does not depend on the images, started while they are checked: check the
+    instruction, start or find the embedded backend, import the pipeline (and with it Prefect), resolve the
+    credentials.
 
-    The instruction and credentials are checked before the backend starts, so a bad one starts nothing.
+    The instruction is checked before the backend starts, so a bad one starts nothing. The embedded backend
+    (chosen by `--api-url` or NEMO_API_URL, not by a Block) starts in a thread of its own before Prefect's
+    import, so the two overlap instead of adding up.
     """
 
     def __init__(self, options: Options, api_url: str | None, block: str | None, client_id: str | None) -> None:
@@ -57,15 +61,36 @@ class Startup(threading.Thread):
 
     def run(self) -> None:
         try:
+            from prefect_nemo.instruction import check_spec
             from prefect_nemo.models import ClipSpec
-            from prefect_nemo.pipeline import check_spec
 
             o = self.options
             check_spec(ClipSpec(prompt=o.prompt, duration=o.duration, aspect=o.aspect, quality=o.quality))
+            backend = self._start_local_backend()
             self.credentials = resolve_credentials(self.api_url, self.block, self.client_id)
+            import prefect_nemo.batch
+            import prefect_nemo.pipeline  # noqa: F401 - imported while the backend starts, not after
+
+            if backend is not None:
+                backend.result()  # resolved_url below then finds the server it started
             self.url = self.credentials.resolved_url()
         except BaseException as exc:  # handed to the main thread, which reports it as any other error
             self.error = exc
+
+    def _start_local_backend(self) -> Future[str] | None:
+        """Start the embedded backend now when the flag or NEMO_API_URL asks for it (a Block is read later)."""
+        from prefect_nemo.settings import NemoSettings
+
+        if self.block is not None or (self.api_url or NemoSettings().api_url).strip().lower() != "local":
+            return None
+        from prefect_nemo.local import launcher
+
+        launcher.wait_at_exit = False  # the command returns while the backend shuts down (its workers go with it)
+
+        started: Future[str] = Future()
+        starter = threading.Thread(target=_settle, args=(started, launcher.ensure_local_server), daemon=True)
+        starter.start()
+        return started
 
     def result(self) -> tuple[NemoCredentials, str]:
         self.join()
@@ -73,6 +98,13 @@ class Startup(threading.Thread):
             raise self.error
         assert self.credentials is not None
         return self.credentials, self.url
+
+
+def _settle(future: Future[str], start: Callable[[], str]) -> None:
+    try:
+        future.set_result(start())
+    except BaseException as exc:  # raised again where the result is read
+        future.set_exception(exc)
 
 
 async def run_batch_direct(

@@ -2,6 +2,9 @@
 
 With `--parent-pid` it exits when that process is gone, so a server started for a flow run never
 outlives it.
+
+A spawned render worker imports this module too (as `__mp_main__`): the server's own imports are made in
+`run` and `main`, so a worker loads only what it renders with.
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ import logging
 import os
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from prefect_nemo.local.emulator.server import serve
-from prefect_nemo.local.launcher import users
-from prefect_nemo.local.settings import LocalSettings
+if TYPE_CHECKING:
+    from prefect_nemo.local.settings import LocalSettings
 
 
 def _write_server_file(data_dir: Path, url: str) -> None:
@@ -35,6 +38,8 @@ def _alive(pid: int) -> bool:
 
 async def _watch_parent(pid: int, data_dir: Path, stop: asyncio.Event) -> None:
     """Stop once the starter (orphaned: its pid may be reused) and every process that reused us are gone."""
+    from prefect_nemo.local.launcher import users
+
     while not stop.is_set():
         parent = os.getppid() != 1 and _alive(pid)
         if not parent and not any(_alive(user) for user in users(data_dir)):
@@ -43,6 +48,8 @@ async def _watch_parent(pid: int, data_dir: Path, stop: asyncio.Event) -> None:
 
 
 async def run(settings: LocalSettings, parent_pid: int | None = None, announce: bool = False) -> None:
+    from prefect_nemo.local.emulator.server import serve
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -79,6 +86,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m prefect_nemo.local")
     parser.add_argument("--parent-pid", type=int, default=None)
     args = parser.parse_args()
+    from prefect_nemo.local.settings import LocalSettings
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(run(LocalSettings(), parent_pid=args.parent_pid))
 

@@ -24,7 +24,15 @@ from filelock import FileLock
 
 from prefect_nemo.local.settings import LocalSettings
 
-__all__ = ["USERS", "LocalServer", "ensure_local_server", "read_server_file", "stop_started", "users"]
+__all__ = [
+    "USERS",
+    "LocalServer",
+    "ensure_local_server",
+    "read_server_file",
+    "stop_started",
+    "users",
+    "wait_at_exit",
+]
 
 _started: dict[Path, LocalServer] = {}
 _verified: dict[Path, tuple[str, object]] = {}  # data dir -> (server file text, url) already checked healthy
@@ -102,7 +110,13 @@ class LocalServer:
         tail = self.log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"the embedded NemoVideo backend did not start (log {self.log_path}):\n{tail}")
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Stop the server and what it started; without `wait`, only ask it to (it shuts down by itself and its
+        render workers die with it), so a command line can return while it does."""
+        if not wait:
+            if self.process.poll() is None:
+                self.process.terminate()
+            return
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -132,7 +146,7 @@ def ensure_local_server(settings: LocalSettings | None = None) -> str:
             server = LocalServer(settings)
         _started[data_dir] = server
         if len(_started) == 1:
-            atexit.register(stop_started)
+            atexit.register(_stop_at_exit)
         return server.url
 
 
@@ -159,10 +173,19 @@ def _reusable(data_dir: Path) -> str | None:
     return None
 
 
-def stop_started() -> None:
+wait_at_exit = True
+"""Whether the stop at interpreter exit waits for the servers to be gone. A command line that exits once its
+work is done sets it False: the servers then shut down on their own while it returns."""
+
+
+def stop_started(wait: bool = True) -> None:
     """Stop every backend this process started (also run at exit), but one another process still uses: that
     one stops by itself when its last user is gone."""
     for data_dir, server in _started.items():
         if not any(_alive(pid) for pid in users(data_dir) if pid != os.getpid()):
-            server.stop()
+            server.stop(wait)
     _started.clear()
+
+
+def _stop_at_exit() -> None:
+    stop_started(wait_at_exit)

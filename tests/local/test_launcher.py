@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import psutil  # type: ignore[import-untyped]
 
-from prefect_nemo.local.launcher import read_server_file
+from prefect_nemo.local.launcher import LocalServer, read_server_file
+from prefect_nemo.local.settings import LocalSettings
 
 USER = """
 import sys, time
@@ -68,3 +69,23 @@ def running(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_a_stop_that_does_not_wait_still_leaves_nothing_behind(tmp_path: Path) -> None:
+    """What a command line does at exit: ask the server to stop and return; the server and its render
+    workers (which die with it) are gone shortly after."""
+    server = LocalServer(LocalSettings(data_dir=tmp_path, render_workers=2))
+    assert answers(server.url)
+    family = [server.process.pid]
+    deadline = time.monotonic() + 30
+    while not any("spawn_main" in " ".join(p.cmdline()) for p in psutil.Process(family[0]).children()):
+        assert time.monotonic() < deadline, "no render worker was started"  # one warms up as the server starts
+        time.sleep(0.1)
+    family += [p.pid for p in psutil.Process(server.process.pid).children(recursive=True)]
+    server.stop(wait=False)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(running(pid) for pid in family):
+        time.sleep(0.2)
+    server.process.wait(5)  # reaped by us, its parent
+    assert not [pid for pid in family if running(pid)]
+    assert read_server_file(tmp_path) is None  # it shut down cleanly, removing its server file

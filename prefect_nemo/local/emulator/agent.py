@@ -14,7 +14,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Event", "format_sse"]
+from prefect_nemo.local.emulator.drafts import refines, stills_of
+from prefect_nemo.local.studio import director
+from prefect_nemo.local.studio.director import Direction, InstructionRejected, Still
+from prefect_nemo.local.studio.framing import Framing
+
+__all__ = ["Event", "InstructionRejected", "continued", "direct", "format_sse", "shots_for", "still_of"]
 
 
 @dataclass(frozen=True)
@@ -83,3 +88,34 @@ class Channel:
 def should_stay_silent(rng: random.Random, ratio: float) -> bool:
     """The cloud ends ~30% of edits with no text; keep that quirk so clients handle it."""
     return rng.random() < ratio
+
+
+def shots_for(message: str, images: list[dict[str, Any]], draft: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The uploads an instruction animates: every image of the session in upload order for a timeline ("a
+    slideshow of these", 合成一个视频, or any instruction to a session whose draft is a timeline of all its
+    images), else the latest one."""
+    everything = [u["file_id"] for u in images]
+    if len(images) > 1 and (director.is_timeline(message) or stills_of(draft) == everything):
+        return images
+    return images[-1:]
+
+
+def continued(draft: dict[str, Any] | None, shots: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The draft an instruction edits (a refinement, charged as an edit), or ``None`` for a new one."""
+    if len(shots) > 1:
+        return draft if stills_of(draft) == [u["file_id"] for u in shots] else None
+    return refines(draft, shots[0]["file_id"])
+
+
+def still_of(upload: dict[str, Any], framing: Framing | None) -> Still:
+    info = upload["info"]
+    return Still(upload["file_id"], (int(info["width"]), int(info["height"])), framing)
+
+
+def direct(message: str, stills: list[Still], audio: str | None, previous: dict[str, Any] | None) -> Direction:
+    """The director's plan: one still's clip (refining ``previous``), or one clip of several stills."""
+    if len(stills) > 1:
+        return director.direct_timeline(message, stills, audio_asset=audio, previous=previous)
+    [still] = stills
+    return director.direct(message, image_asset=still.asset, image_size=still.size, audio_asset=audio,
+                           framing=still.framing, previous=previous)  # fmt: skip

@@ -7,28 +7,33 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import ctypes
 import logging
 import multiprocessing
 import os
 import random
 import secrets
-import signal
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from prefect_nemo.local.emulator import retention, worker
-from prefect_nemo.local.emulator.agent import Channel, Event, should_stay_silent
-from prefect_nemo.local.emulator.drafts import assets_of, needs_motion, refines, video_segment
+from prefect_nemo.local.emulator.agent import (
+    Channel,
+    Event,
+    InstructionRejected,
+    continued,
+    direct,
+    shots_for,
+    should_stay_silent,
+    still_of,
+)
+from prefect_nemo.local.emulator.drafts import assets_of, needs_motion, video_segment
 from prefect_nemo.local.emulator.errors import ApiError
 from prefect_nemo.local.emulator.faults import Faults, StreamFate
 from prefect_nemo.local.emulator.renders import RenderJobs
 from prefect_nemo.local.emulator.store import Store
 from prefect_nemo.local.settings import LocalSettings
-from prefect_nemo.local.studio import director
 
 __all__ = ["ApiError", "Backend", "assets_of"]
 
@@ -63,7 +68,7 @@ class Backend(RenderJobs):
         self._pool = concurrent.futures.ProcessPoolExecutor(
             self.settings.render_workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_die_with_parent,
+            initializer=worker.die_with_parent,
             initargs=(os.getpid(),),
         )
         for _ in range(self.settings.render_workers):
@@ -192,8 +197,8 @@ class Backend(RenderJobs):
         images = [u for u in uploads if u["file_type"] == "image"]
         if not images:
             raise ApiError(4001, "no image in this session: upload an image before asking for a clip")
-        if refines(session["draft"], images[-1]["file_id"]) is None:
-            session = {**session, "draft": None}  # a new image in the session starts a new draft
+        shots = shots_for(message, images, session["draft"])
+        session = {**session, "draft": continued(session["draft"], shots)}  # else a new image starts a new draft
         cost = self.settings.edit_cost if session["draft"] else self.settings.generate_cost
         if self.store.credits(user_id)["credits"] < cost or self.faults.out_of_credits():
             raise ApiError(2001, "out of credits: register at https://nemovideo.com/register or top up")
@@ -201,7 +206,7 @@ class Backend(RenderJobs):
         retention.touch(*(Path(u["path"]) for u in uploads))
         channel = Channel()
         generation = self.store.add_generation(session["session_id"], message, images[-1]["info"].get("hash"))
-        self._spawn(self._generate(session, user_id, message, images[-1], uploads, cost, channel, generation, fate))
+        self._spawn(self._generate(session, user_id, message, shots, uploads, cost, channel, generation, fate))
         return channel
 
     def _resume_generation(self, row: dict[str, Any]) -> None:
@@ -213,12 +218,12 @@ class Backend(RenderJobs):
             self.store.finish_generation(row["id"], "failed")
             return
         logger.info("resuming generation %s of session %s after a restart", row["id"], row["session_id"])
-        if refines(session["draft"], images[-1]["file_id"]) is None:
-            session = {**session, "draft": None}
+        shots = shots_for(row["message"], images, session["draft"])
+        session = {**session, "draft": continued(session["draft"], shots)}
         cost = self.settings.edit_cost if session["draft"] else self.settings.generate_cost
         channel = Channel()
         self._spawn(
-            self._generate(session, session["user_id"], row["message"], images[-1], uploads, cost, channel, row["id"])
+            self._generate(session, session["user_id"], row["message"], shots, uploads, cost, channel, row["id"])
         )
 
     async def _generate(
@@ -226,7 +231,7 @@ class Backend(RenderJobs):
         session: dict[str, Any],
         user_id: str,
         message: str,
-        image: dict[str, Any],
+        shots: list[dict[str, Any]],
         uploads: list[dict[str, Any]],
         cost: int,
         channel: Channel,
@@ -234,20 +239,16 @@ class Backend(RenderJobs):
         fate: StreamFate = StreamFate.NORMAL,
     ) -> None:
         session_id = session["session_id"]
+        image = shots[-1]
         try:
-            info = image["info"]
             audio = [u for u in uploads if u["file_type"] == "audio"]
-            focus = await self._with_heartbeats(channel, self._in_worker(worker.focus, image["path"]))
+            stills = [
+                still_of(u, await self._with_heartbeats(channel, self._in_worker(worker.focus, u["path"])))
+                for u in shots
+            ]
             try:
-                plan = director.direct(
-                    message,
-                    image_asset=image["file_id"],
-                    image_size=(int(info["width"]), int(info["height"])),
-                    audio_asset=audio[-1]["file_id"] if audio else None,
-                    framing=focus,
-                    previous=session["draft"],
-                )
-            except director.InstructionRejected as exc:
+                plan = direct(message, stills, audio[-1]["file_id"] if audio else None, session["draft"])
+            except InstructionRejected as exc:
                 channel.send(Event("error", text=str(exc), code=4000))
                 self.store.finish_generation(generation, "rejected")
                 return
@@ -264,7 +265,13 @@ class Backend(RenderJobs):
                     channel.send(Event("error", text="generation failed: the video model returned no clip (injected)"))
                     self.store.finish_generation(generation, "failed")
                     return
-                if call["name"] == "generate_video" and video is not None and needs_motion(draft, session["draft"]):
+                one = len(shots) == 1  # a timeline's shots are animated at export, from their stills
+                if (
+                    call["name"] == "generate_video"
+                    and video is not None
+                    and one
+                    and needs_motion(draft, session["draft"])
+                ):
                     clip_id = "gen_" + secrets.token_hex(8)
                     out = self.data_dir / "media" / f"{clip_id}.mp4"
                     await self._with_heartbeats(channel, self._in_worker(worker.motion, image["path"], draft, str(out)))
@@ -332,17 +339,3 @@ def _url_secret(path: Path) -> bytes:
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)
     return key
-
-
-def _die_with_parent(server_pid: int) -> None:
-    """Render workers die with the server, even a SIGKILLed one, so no orphan renders into a restart's files.
-
-    A server killed while a worker was still starting (spawn imports for a second) is gone before the death
-    signal was asked for: such a worker finds itself adopted and leaves at once."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
-    if os.getppid() != server_pid:
-        os._exit(0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["assets_of", "needs_motion", "refines", "video_segment"]
+__all__ = ["assets_of", "needs_motion", "refines", "stills_of", "video_segment"]
 
 
 def assets_of(draft: dict[str, Any]) -> set[str]:
@@ -24,6 +24,14 @@ def video_segment(draft: dict[str, Any] | None) -> dict[str, Any] | None:
             segment: dict[str, Any] = track["sg"][0]
             return segment
     return None
+
+
+def stills_of(draft: dict[str, Any] | None) -> list[str]:
+    """The image of every video segment, in order: several for a timeline."""
+    for track in (draft or {}).get("t") or []:
+        if track.get("tt") == 0 and track.get("sg"):
+            return [str(segment.get("src")) for segment in track["sg"]]
+    return []
 
 
 def refines(draft: dict[str, Any] | None, image_id: str) -> dict[str, Any] | None:

@@ -2,28 +2,53 @@
 
 Rendering is CPU-bound, so it runs in worker processes and the server's event loop stays free for
 streams and status polls. Progress goes straight to SQLite from the worker, so it survives the server.
+
+This module is what a spawned worker imports before anything else: it stays light (the studio, with OpenCV
+and PyAV, is imported by `warm_up`, which the backend submits to every worker as it starts), so the server
+does not load the studio at all and a worker loads it once, without the server's web stack.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prefect_nemo.local.emulator.store import connect, update_render
-from prefect_nemo.local.studio import framing, renderer
+if TYPE_CHECKING:
+    from prefect_nemo.local.studio.framing import Framing
 
-__all__ = ["export", "focus", "motion", "warm_up"]
+__all__ = ["die_with_parent", "export", "focus", "motion", "warm_up"]
+
+
+def die_with_parent(server_pid: int) -> None:
+    """Render workers die with the server, even a SIGKILLed one, so no orphan renders into a restart's files.
+
+    A server killed while a worker was still starting (spawn imports for a second) is gone before the death
+    signal was asked for: such a worker finds itself adopted and leaves at once."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+    if os.getppid() != server_pid:
+        os._exit(0)
 
 
 def warm_up() -> int:
     """Import the heavy modules once, so the first real render does not pay for it."""
+    from prefect_nemo.local.studio import framing, renderer  # noqa: F401
+
     return os.getpid()
 
 
-def focus(image: str) -> framing.Framing:
+def focus(image: str) -> Framing:
     """Faces, subject and text blocks of the still: what the director frames the clip around."""
+    from prefect_nemo.local.studio import framing
+
     return framing.analyse(Path(image))
 
 
@@ -31,6 +56,8 @@ def motion(image: str, draft: dict[str, Any], out: str) -> None:
     """Stage 1 (generate): a small preview of the motion, written under a temp name then renamed.
 
     The export renders the delivered clip from the still in one pass, so nothing here is encoded twice."""
+    from prefect_nemo.local.studio import renderer
+
     tmp = Path(out).with_suffix(".part.mp4")
     try:
         renderer.render_preview(Path(image), draft, tmp)
@@ -41,6 +68,9 @@ def motion(image: str, draft: dict[str, Any], out: str) -> None:
 
 def export(db: str, render_id: str, draft: dict[str, Any], assets: dict[str, str], out: str, quality: str) -> None:
     """Stage 2 (export): composite the draft into the final MP4, reporting progress to the store."""
+    from prefect_nemo.local.emulator.store import connect, update_render
+    from prefect_nemo.local.studio import renderer
+
     conn = connect(Path(db))
     last = 0.0
 

@@ -1,9 +1,9 @@
 """The draft as a timeline, and the frames it shows: a camera path over each still, made into YUV planes.
 
 The source is scaled once (so its widest view holds twice the output's pixels) and converted once to
-Y/U/V planes; each frame is then three sub-pixel ``cv2.warpAffine`` calls (exact float positions, bilinear)
-writing straight into the encoder's frame buffers. At most a few frames exist at any time, so an 8K source
-costs its one decode, not per-frame memory.
+Y/U/V planes; each frame is then made by the segment's shot (``shots.py``; for a flat move three sub-pixel
+``cv2.warpAffine`` calls, exact float positions, bilinear) writing straight into the encoder's frame buffers.
+At most a few frames exist at any time, so an 8K source costs its one decode, not per-frame memory.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import numpy.typing as npt
 from av.video.frame import PictureType
 from PIL import Image, ImageOps
 
-from .motion import CameraPath, Motion
+from .motion import Motion
 from .overlay import AudioSpec, TextLayer, rgb_to_yuv
+from .shots import Shot, open_shot
 
 __all__ = [
     "POOL",
@@ -55,6 +56,7 @@ class Video:
     src: str
     clip: str | None
     motion: Motion
+    tr: Mapping[str, Any] | None = None  # the transition into this segment (``sequence.py`` reads it)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ class Timeline:
                     start, dur = begin / 1000, _int(seg, "d", 0, 1, 600_000) / 1000
                     clip = seg.get("clip")
                     motion = Motion.from_draft(seg.get("mo"))
-                    video.append(Video(start, dur, str(seg.get("src")), str(clip) if clip else None, motion))
+                    src, clip = str(seg.get("src")), str(clip) if clip else None
+                    video.append(Video(start, dur, src, clip, motion, seg.get("tr")))
                 elif track.get("tt") == 7:
                     texts.append(seg)
                 elif track.get("tt") == 1:
@@ -193,10 +196,15 @@ def views(frame: av.VideoFrame) -> Planes:
 def animate(
     tl: Timeline, image_of: Callable[[str], Path], texts: list[TextLayer], effect: Effect | None = None
 ) -> Iterator[av.VideoFrame]:
-    """Frames of the video track: each segment's camera path over its still, then ``effect``, then the text."""
+    """Frames of the video track: each segment's shot of its still (``shots.py``), then ``effect``, then the text."""
+    from . import sequence  # shots joined by transitions (it builds on this module)
+
+    if sequence.has_transitions(tl):
+        yield from sequence.frames(tl, image_of, texts, effect)
+        return
     segs = tl.video or [Video(0.0, tl.frames / tl.fps, "", None, Motion())]
     w, h = tl.width, tl.height
-    current: tuple[int, Planes, CameraPath, int] | None = None
+    current: tuple[int, Shot] | None = None
     pool: list[tuple[av.VideoFrame, Planes]] = []
     for i in range(tl.frames):
         t = i / tl.fps
@@ -205,20 +213,15 @@ def animate(
         if current is None or current[0] != k:
             current = None  # drop the previous source before decoding the next
             rgb = load_rgb(image_of(seg.src), scale_for(seg.motion, w, h))
-            planes = source_planes(rgb)
+            shot = open_shot(seg.motion, source_planes(rgb), (w, h), round(seg.dur * tl.fps), rgb=rgb)
             del rgb
             _trim_heap()
-            path = CameraPath(seg.motion, (planes[0].shape[1], planes[0].shape[0]), (w, h), round(seg.dur * tl.fps))
-            # INTER_LINEAR samples at exact float positions in OpenCV 5; INTER_CUBIC still rounds them to 1/32 px.
-            current = (k, planes, path, cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-        _, src, path, flags = current
-        luma, chroma = path.matrices(min(path.n - 1, max(0, round((t - seg.start) * tl.fps))))
+            current = (k, shot)
+        shot = current[1]
         if len(pool) < POOL:
             pool.append((fresh := av.VideoFrame(w, h, "yuv420p"), views(fresh)))
         frame, dst = pool[i % len(pool)]
-        for plane, target, m in zip(src, dst, (luma, chroma, chroma), strict=True):
-            cv2.warpAffine(plane, m, (target.shape[1], target.shape[0]), dst=target, flags=flags,
-                           borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        shot.render(min(shot.n - 1, max(0, round((t - seg.start) * tl.fps))), dst)
         if effect is not None:
             effect(dst, t)
         for layer in texts:

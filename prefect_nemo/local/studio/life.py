@@ -5,17 +5,20 @@ Each costs a few milliseconds at 1080p because the expensive part is made once: 
 noise field read at a new random offset each frame (no per-frame random numbers), the light leak is drawn
 at 1/8 resolution and enlarged, and bokeh discs are one precomputed sprite placed at sub-pixel positions
 (a tiny warp each, so slow drifts glide instead of stepping). All are deterministic for a given seed.
+``Life`` is what a draft's ``fx.life`` list asks for, applied in the renderer's frame loop (``looks.effect``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["EFFECTS", "Bokeh", "FilmGrain", "LightLeak"]
+__all__ = ["EFFECTS", "Bokeh", "FilmGrain", "Life", "LightLeak"]
 
 U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
@@ -125,6 +128,36 @@ class Bokeh:
             patch = cv2.warpAffine(sprite, shift, (box[2] - box[0], box[3] - box[1]), flags=cv2.INTER_LINEAR)
             region = y[box[1] : box[3], box[0] : box[2]]
             cv2.add(region, cv2.convertScaleAbs(patch, alpha=level / 255), dst=region)
+
+
+class Life:
+    """The effects a draft names (a list of ``EFFECTS``), made once per frame size and applied in order.
+
+    ``seconds`` is the clip's length; time in milliseconds is the effects' frame clock, so the preview (fewer,
+    smaller frames) shows the same drift, pulse and grain seeds at the same moments as the final render.
+    """
+
+    def __init__(self, names: Sequence[Any], seconds: float) -> None:
+        if not isinstance(names, list | tuple) or not all(isinstance(n, str) and n in EFFECTS for n in names):
+            raise ValueError(f"fx life={names!r:.80} must be a list of {', '.join(EFFECTS)}")
+        self.names, self.ms = tuple(dict.fromkeys(names)), max(1, round(seconds * 1000))
+        self._made: dict[tuple[int, int], list[FilmGrain | LightLeak | Bokeh]] = {}
+
+    def apply(self, planes: Planes, t: float) -> None:
+        """Frame at ``t`` seconds, in place."""
+        size = (planes[0].shape[1], planes[0].shape[0])
+        effects = self._made.get(size)
+        if effects is None:
+            effects = self._made.setdefault(size, [self._make(name, size) for name in self.names])
+        for effect in effects:
+            effect.apply(round(t * 1000), planes)
+
+    def _make(self, name: str, size: tuple[int, int]) -> FilmGrain | LightLeak | Bokeh:
+        if name == "grain":
+            return FilmGrain(size, strength=3.0)
+        if name == "light_leak":
+            return LightLeak(size, self.ms + 1, strength=0.45)
+        return Bokeh(size, self.ms + 1, count=14)
 
 
 def _disc(radius: int) -> U8:

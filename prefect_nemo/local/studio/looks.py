@@ -3,7 +3,8 @@
 Frames never leave Y/U/V between warp and encoder, so a look is three 256-entry tables (``cv2.LUT`` on each
 plane), the vignette a gain map made once, a fade a single ``addWeighted`` toward black (Y=16, U=V=128 in
 limited range). All told a few milliseconds a 1080p frame. The draft carries these in the video segment's
-``fx`` object (docs/draft-schema.md); ``effect`` turns it into one callable the frame generator calls.
+``fx`` object (docs/draft-schema.md), with the life effects it names (``fx.life``: film grain, a light leak,
+bokeh; ``life.py``); ``effect`` turns it into one callable the frame generator calls.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
+
+from .life import Life
 
 __all__ = ["LOOKS", "Effect", "effect"]
 
@@ -73,6 +76,7 @@ def effect(draft: Mapping[str, Any], duration: float) -> Effect | None:
     if isinstance(vignette, bool) or not isinstance(vignette, int | float) or not 0 <= vignette <= 1:
         raise ValueError(f"fx vignette={vignette!r} must be a number in 0..1")
     fade_in, fade_out, loop = (_ms(fx, key, duration) for key in ("fade_in", "fade_out", "loop"))
+    life = Life(fx["life"], duration) if fx.get("life") is not None else None
     tables = LOOKS[look] if look else None
     gains: dict[tuple[int, int], U8] = {}
     first: list[Planes] = []
@@ -81,6 +85,8 @@ def effect(draft: Mapping[str, Any], duration: float) -> Effect | None:
         if tables is not None:
             for plane, table in zip(planes, tables, strict=True):
                 cv2.LUT(plane, table, dst=plane)
+        if life is not None:
+            life.apply(planes, t)
         if vignette:
             y = planes[0]
             gain = gains.get(y.shape)

@@ -29,7 +29,15 @@ def draft(message: str) -> dict[str, Any]:
         (Camera(move="pull_out", speed="fast", easing="ease_out"), "fast pull out, ease out"),
         (Camera(focus="face"), "zoom into the face"),
         (Camera(move="pan_right", focus="subject"), "pan right, then zoom into the subject"),
-        (Camera(move="orbit", focus=(0.62, 0.41)), "orbit, focus at 0.62, 0.41"),
+        (Camera(move="orbit", focus=(0.62, 0.41)), "rotating orbit, focus at 0.62, 0.41"),
+        (Camera(move="parallax"), "parallax"),
+        (Camera(move="parallax", speed="slow", focus="face"), "slow parallax"),
+        (Camera(move="dolly_zoom", easing="linear"), "dolly zoom, linear"),
+        (Camera(move="push_3d", speed="fast"), "fast 3D push in"),
+        (Camera(move="pop"), "subject pop"),
+        (Camera(move="pan_left", then=("pop",)), "pan left, then subject pop"),
+        (Camera(effects=("grain",)), "push in, with film grain"),
+        (Camera(move="parallax", effects=("light_leak", "bokeh")), "parallax, with light leak and bokeh"),
         (Camera(move="pan_up", then=("pan_down", "static")), "tilt up, then tilt down, then static shot"),
         (Camera(move="ken_burns", easing="ease_in_out"), "Ken Burns, ease in and out"),
     ],
@@ -47,12 +55,38 @@ def test_a_typed_focus_point_is_exact() -> None:
     assert mo["focus"] == [0.62, 0.41]
 
 
+@pytest.mark.parametrize(
+    ("camera", "mode", "life"),
+    [
+        (Camera(move="parallax"), "parallax", []),
+        (Camera(move="dolly_zoom"), "dolly_zoom", []),
+        (Camera(move="push_3d"), "push_3d", []),
+        (Camera(move="pop", effects=("grain", "bokeh")), "pop", ["grain", "bokeh"]),
+        (Camera(move="orbit"), None, []),
+    ],
+)
+def test_typed_modes_and_effects_reach_the_draft(camera: Camera, mode: str | None, life: list[str]) -> None:
+    video = draft(ClipSpec(prompt="clip", camera=camera).message())["t"][0]["sg"][0]
+    assert video["mo"].get("mode") == mode and video.get("fx", {}).get("life", []) == life
+    assert "subject" not in video["mo"]  # a face is in the picture: the depth guess finds it itself
+
+
 def test_the_camera_is_part_of_the_cache_key() -> None:
     plain, moved = ClipSpec(prompt="clip"), ClipSpec(prompt="clip", camera=Camera(move="pan_left"))
     assert plain.normalized() != moved.normalized()
 
 
-@pytest.mark.parametrize("bad", [{"move": "spin"}, {"focus": (1.5, 0.2)}, {"then": ("push_in",) * 4}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"move": "spin"},
+        {"focus": (1.5, 0.2)},
+        {"then": ("push_in",) * 4},
+        {"effects": ("sparkles",)},
+        {"move": "parallax", "then": ("pan_left",)},
+        {"then": ("dolly_zoom",)},
+    ],
+)
 def test_bad_cameras_are_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         Camera(**bad)

@@ -33,6 +33,8 @@ def facts(d: Direction) -> dict[str, Any]:
         "size": (m["width"], m["height"]),
         "fps": m["fps"],
         "motion": video["mo"]["type"],
+        "mode": video["mo"].get("mode", "flat"),
+        "life": tuple(video.get("fx", {}).get("life", ())),
         "ease": video["mo"]["ease"],
         "zoom": tuple(video["mo"]["zoom"]),
         "focus": tuple(video["mo"]["focus"]),
@@ -62,7 +64,21 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("pan to the right, linear", {"motion": "pan_right", "ease": "linear"}, ""),
     ("tilt up slowly", {"motion": "pan_up"}, ""),
     ("pan down", {"motion": "pan_down"}, ""),
-    ("orbit-like parallax drift", {"motion": "orbit"}, ""),
+    ("orbit-like parallax drift", {"mode": "parallax"}, ""),
+    ("3-second parallax, 16:9", {"s": 3.0, "size": (1920, 1080), "mode": "parallax"}, ""),
+    ("a 3D orbit around the bottle", {"mode": "parallax"}, ""),
+    ("2.5D effect", {"mode": "parallax"}, ""),
+    ("dolly zoom on the model", {"mode": "dolly_zoom"}, ""),
+    ("the vertigo effect", {"mode": "dolly_zoom"}, ""),
+    ("3D push in", {"mode": "push_3d", "motion": "push_in", "zoom": (1.0, 1.12)}, ""),
+    ("make the product pop out", {"mode": "pop", "motion": "push_in"}, ""),
+    ("subject pop with a pan left", {"mode": "pop", "motion": "pan_left"}, ""),
+    ("rotating orbit", {"mode": "flat", "motion": "orbit"}, ""),
+    ("push in then parallax", {"mode": "parallax"}, "one move on its own"),
+    ("sparkle", {"life": ("bokeh",)}, ""),
+    ("dreamy", {"life": ("light_leak", "bokeh")}, ""),
+    ("cinematic film grain", {"life": ("grain",)}, ""),
+    ("light leaks", {"life": ("light_leak",)}, ""),
     ("static shot, no motion", {"motion": "static", "zoom": (1.0, 1.0)}, ""),
     ("push in toward the top-left corner", {"focus": (0.25, 0.25)}, ""),
     ("zoom in on the right", {"motion": "push_in", "focus": (0.75, 0.5)}, ""),
@@ -130,6 +146,27 @@ def test_limits_are_inclusive() -> None:
     assert facts(run("1 second"))["s"] == 1.0
     assert facts(run("60 seconds"))["s"] == 60.0
     assert facts(run("a" * 4000))["motion"] == "push_in"
+
+
+def test_the_summary_says_the_mode_and_a_missing_subject_is_said() -> None:
+    d = run("slow parallax")
+    assert "slow 3D parallax" in d.texts[0] and d.texts[1:] == []
+    assert "dolly zoom" in run("vertigo").texts[0] and "popping out" in run("subject pop").texts[0]
+    bare = run("parallax", framing=Framing(size=(3000, 2000)))
+    assert "depth is guessed" in " ".join(bare.texts[1:])
+    bottle = Framing(size=(3000, 2000), subject=(0.4, 0.2, 0.6, 0.8), focus=(0.5, 0.5))
+    mo = run("parallax", framing=bottle).draft["t"][0]["sg"][0]["mo"]
+    assert mo["subject"] == [0.4, 0.2, 0.6, 0.8] and mo["mode"] == "parallax"
+    person = Framing(size=(3000, 2000), faces=((0.4, 0.2, 0.5, 0.4),), subject=(0.6, 0.5, 1, 1), focus=(0.45, 0.3))
+    assert "subject" not in run("parallax", framing=person).draft["t"][0]["sg"][0]["mo"]  # the faces seed it
+
+
+def test_depth_modes_refine_and_keep_their_mode() -> None:
+    first = run("parallax").draft
+    slower = run("slower", previous=first).draft["t"][0]["sg"][0]["mo"]
+    assert slower["mode"] == "parallax" and slower["travel"] < first["t"][0]["sg"][0]["mo"]["travel"]
+    grainy = run("add film grain", previous=first).draft["t"][0]["sg"][0]
+    assert grainy["mo"]["mode"] == "parallax" and grainy["fx"]["life"] == ["grain"]
 
 
 def test_saliency_steers_the_default_push_in_but_named_directions_win() -> None:

@@ -8,7 +8,7 @@ import numpy.typing as npt
 import pytest
 import skimage.data
 
-from prefect_nemo.local.studio.life import Bokeh, FilmGrain, LightLeak
+from prefect_nemo.local.studio.life import Bokeh, FilmGrain, Life, LightLeak
 
 OUT = (320, 180)
 Planes = tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]]
@@ -80,3 +80,22 @@ def test_bad_settings_are_refused() -> None:
         FilmGrain(OUT, strength=0)
     with pytest.raises(ValueError, match="bokeh count"):
         Bokeh(OUT, 10, count=0)
+
+
+def test_life_is_driven_by_time_so_preview_and_final_agree() -> None:
+    """The same moment of a clip looks the same at any frame rate: the effects' clock is milliseconds."""
+    life = Life(["light_leak", "bokeh"], 2.0)
+    at_15fps, at_30fps = _frame(), _frame()
+    life.apply(at_15fps, 9 / 15)
+    life.apply(at_30fps, 18 / 30)
+    assert np.array_equal(at_15fps[0], at_30fps[0])
+    later = _frame()
+    life.apply(later, 1.5)
+    assert not np.array_equal(later[0], at_15fps[0])
+
+
+def test_life_names_only_known_effects() -> None:
+    with pytest.raises(ValueError, match=r"fx life=\['snow'\] must be a list of grain, light_leak, bokeh"):
+        Life(["snow"], 2.0)
+    with pytest.raises(ValueError, match="fx life='grain'"):
+        Life("grain", 2.0)

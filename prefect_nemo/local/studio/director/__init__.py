@@ -19,8 +19,20 @@ from ..overlay import drawable
 from .clip import ASPECTS, FPS_CHOICES, Clip, build, from_draft
 from .parser import LANGUAGES, InstructionRejected, Reader
 from .replies import changes, describe, say
+from .storyboard import Still, direct_timeline
+from .timeline import is_timeline
 
-__all__ = ["ASPECTS", "FPS_CHOICES", "LANGUAGES", "Direction", "InstructionRejected", "direct"]
+__all__ = [
+    "ASPECTS",
+    "FPS_CHOICES",
+    "LANGUAGES",
+    "Direction",
+    "InstructionRejected",
+    "Still",
+    "direct",
+    "direct_timeline",
+    "is_timeline",
+]
 
 MAX_CHARS = 4000
 
@@ -119,8 +131,18 @@ def _frame(clip: Clip, framing: Framing, reader: Reader) -> Clip:
             box = max(framing.faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1]))
         legs[i] = replace(legs[i], zoom=(1.0, _fill(framing, box, aspect)), focus=centre(box), travel=1.0)
         mo = replace(mo, keep=_keep_with(framing, box, aspect))
-    lead = replace(legs[0], keep=mo.keep, then=tuple(legs[1:]))
+    lead = replace(legs[0], keep=mo.keep, then=tuple(legs[1:]), subject=_subject(framing, mo.mode, reader))
     return replace(clip, motion=lead, aim=aim if not any(reader.aims) else None)
+
+
+def _subject(framing: Framing, mode: str, reader: Reader) -> Box | None:
+    """The salient subject seeds the depth guess and the cut-out when there is no face (with faces the guess
+    finds them itself and takes the body below them); with neither, the guess is said to be one."""
+    if mode == "flat" or framing.faces:
+        return None
+    if framing.subject is None:
+        reader.note("depth_guess")
+    return framing.subject
 
 
 def _fill(framing: Framing, box: Box, aspect: float) -> float:

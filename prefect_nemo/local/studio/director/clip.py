@@ -41,6 +41,7 @@ class Clip:
     fade_in: int = 0  # ms from black
     fade_out: int = 0  # ms to black
     loop: int = 0  # ms of the end crossfading into the start
+    life: tuple[str, ...] = ()  # life in the frame: grain, light_leak, bokeh
     clip: str | None = None
     aim: str | None = None  # what the camera heads for, if the picture's analysis chose it: subject/face/text
 
@@ -54,9 +55,9 @@ class Clip:
         return self.seconds, self.size_px, self.fps, self.motion, self.fx()
 
     def fx(self) -> dict[str, Any]:
-        """The video segment's ``fx`` (looks and fades), only the parts that are on."""
+        """The video segment's ``fx`` (looks, fades, life effects), only the parts that are on."""
         fx: dict[str, Any] = {"look": self.look, "vignette": round(self.vignette, 3), "fade_in": self.fade_in,
-                              "fade_out": self.fade_out, "loop": self.loop}  # fmt: skip
+                              "fade_out": self.fade_out, "loop": self.loop, "life": list(self.life)}  # fmt: skip
         return {k: v for k, v in fx.items() if v}
 
 
@@ -85,7 +86,7 @@ def from_draft(draft: Mapping[str, Any]) -> Clip:
                 clip = replace(clip, motion=Motion.from_draft(seg.get("mo")), clip=seg.get("clip"),
                                look=fx.get("look"), vignette=float(fx.get("vignette", 0)),
                                fade_in=int(fx.get("fade_in", 0)), fade_out=int(fx.get("fade_out", 0)),
-                               loop=int(fx.get("loop", 0)))  # fmt: skip
+                               loop=int(fx.get("loop", 0)), life=tuple(fx.get("life") or ()))  # fmt: skip
             elif track.get("tt") == 7:
                 clip = replace(clip, title=str(seg.get("text", "")) or None, pos=seg.get("pos", clip.pos),
                                size=float(seg.get("size", clip.size)), color=seg.get("color", clip.color))  # fmt: skip

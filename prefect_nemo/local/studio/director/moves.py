@@ -1,4 +1,9 @@
-"""Camera moves as the director reads them: the order said, cleaned up, and each move's default numbers."""
+"""Camera moves as the director reads them: the order said, cleaned up, and each move's default numbers.
+
+A move is a flat one (``push_in``, ``pan_left`` ...), the depth camera (``parallax``, ``dolly_zoom``,
+``push_3d``: one move on its own) or ``pop`` (the subject lifted off the picture while the flat moves play
+on the background); ``modal`` turns the moves said into the flat legs and the draft's ``mo.mode``.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ..motion import Motion
+from ..motion import DEPTH_MODES, Motion
 
-__all__ = ["MAX_MOVES", "Move", "fresh", "kind_of", "preset", "scaled", "sequence"]
+__all__ = ["MAX_MOVES", "Move", "fresh", "kind_of", "kind_said", "modal", "preset", "scaled", "sequence"]
 
 MAX_MOVES = 4
 
@@ -26,6 +31,25 @@ def kind_of(name: str, said: str) -> str:
         way = re.search(r"(left|right|up|down)\b", said)
         return f"pan_{way[1] if way else 'right'}"
     return name
+
+
+def kind_said(mo: Motion) -> str:
+    """The move a draft's motion was asked as: its depth mode, else its (first) flat move."""
+    return mo.mode if mo.mode in DEPTH_MODES else mo.type
+
+
+def modal(moves: list[Move], note: Callable[..., None]) -> tuple[list[Move], str]:
+    """The flat legs and the ``mo.mode`` of the moves said: the depth camera plays alone, ``pop`` lifts the
+    subject while the other moves (a gentle push-in if none) play on the background."""
+    depth = [mv for mv in moves if mv.kind in DEPTH_MODES]
+    if depth:
+        rest = [mv.kind.replace("_", " ") for mv in moves if mv is not depth[0]]
+        if rest:
+            note("depth_alone", rest=", ".join(rest))
+        return [depth[0]], depth[0].kind
+    if any(mv.kind == "pop" for mv in moves):
+        return [mv for mv in moves if mv.kind != "pop"] or [Move("push_in")], "pop"
+    return moves, "flat"
 
 
 def sequence(moves: list[Move], note: Callable[..., None]) -> list[Move]:
@@ -52,15 +76,22 @@ def sequence(moves: list[Move], note: Callable[..., None]) -> list[Move]:
     return out
 
 
+_DEPTH_TYPES = {"parallax": "pan_right", "dolly_zoom": "static", "push_3d": "push_in"}  # parallax: glides right
+
+
 def preset(kind: str, k: float, focus: tuple[float, float]) -> Motion:
     """Default numbers for each move at speed factor ``k`` (1 = normal)."""
+    if kind in DEPTH_MODES:
+        zoom = (1.0, 1.12) if kind == "push_3d" else (1.0, 1.0)
+        return scaled(Motion(type=_DEPTH_TYPES[kind], zoom=zoom, focus=focus, travel=0.7, mode=kind), k)
     zoom = {"push_in": (1.0, 1.15), "pull_out": (1.15, 1.0), "ken_burns": (1.02, 1.2), "orbit": (1.12, 1.16),
             "static": (1.0, 1.0)}.get(kind, (1.12, 1.12))  # fmt: skip
     return scaled(Motion(type=kind, zoom=zoom, focus=focus, travel=0.7, tilt=1.5 if kind == "orbit" else 0.0), k)
 
 
 def fresh(mo: Motion) -> Motion:
-    return replace(preset(mo.type, 1.0, mo.focus), ease=mo.ease, keep=mo.keep, then=mo.then)
+    base = preset(kind_said(mo), 1.0, mo.focus)
+    return replace(base, ease=mo.ease, keep=mo.keep, then=mo.then, mode=mo.mode, subject=mo.subject)
 
 
 def scaled(mo: Motion, k: float) -> Motion:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from . import vocab_en, vocab_zh
 from .clip import ASPECTS, FADE_IN_MS, FADE_OUT_MS, FPS_CHOICES, LOOP_MS, Clip, nearest_aspect
-from .moves import Move, fresh, kind_of, preset, scaled, sequence
+from .moves import Move, fresh, kind_of, kind_said, modal, preset, scaled, sequence
 from .vocab import STYLES, Style, Vocabulary, language_of
 
 __all__ = ["LANGUAGES", "MAX_S", "MIN_S", "InstructionRejected", "Reader"]
@@ -100,7 +100,7 @@ class Reader:
         for _, what, _ in self.take_rows(self.rows("unsupported")):
             self.note("unsupported", what=f"what.{what}")
         clip = self._duration(self._format(clip))
-        clip = self._look(clip)
+        clip = self._look(self._life(clip))
         clip = self._title(clip, fresh)
         clip = self._motion(clip)
         return self._music(clip, fresh)
@@ -166,6 +166,12 @@ class Reader:
         elif self.take(r"\b1080p?\b|\bfull\s+hd\b"):
             clip = replace(clip, scale=1.0)
         return clip
+
+    def _life(self, clip: Clip) -> Clip:
+        """Grain, light leaks, bokeh. Read, not blanked: "cinematic" and "dreamy" also name a style or a mood."""
+        found = [name for _, what, _ in _find(self.rows("life"), self.text) for name in what.split("+")]
+        self.understood |= bool(found)
+        return replace(clip, life=tuple(dict.fromkeys([*clip.life, *found]))) if found else clip
 
     def _look(self, clip: Clip) -> Clip:
         """Style words first (they set defaults), then explicit looks, vignettes and fades."""
@@ -235,11 +241,12 @@ class Reader:
         for m in zooms:  # blank just the amount, so the volume reader doesn't take it as a percentage
             self.text = self.text[: m.start(1)] + " " * (m.end(1) - m.start(1)) + self.text[m.end(1) :]
         found = [(at, Move(kind_of(name, m[0]))) for at, name, m in self.take_rows(self.rows("moves"))]
-        moves = sequence([mv for _, mv in sorted(self.moves + found, key=lambda am: am[0])], self.note)
+        said = sequence([mv for _, mv in sorted(self.moves + found, key=lambda am: am[0])], self.note)
+        moves, mode = modal(said, self.note)
         if moves:
             first = moves[0]
-            same = first.kind == mo.type and not mo.then and first.aim is None
-            lead = mo if same else preset(first.kind, 1.0, mo.focus)
+            same = first.kind == kind_said(mo) and mode == mo.mode and not mo.then and first.aim is None
+            lead = replace(mo if same else preset(first.kind, 1.0, mo.focus), mode=mode, subject=mo.subject)
             mo = replace(lead, then=tuple(preset(mv.kind, 1.0, mo.focus) for mv in moves[1:]), keep=mo.keep)
             self.aims = [mv.aim for mv in moves]
         speed = _find(self.rows("speeds"), self.text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..motion import Motion
+from ..motion import DEPTH_MODES, Motion
 from .clip import Clip
 from .parser import LANGUAGES
 
@@ -28,9 +28,12 @@ def _where(focus: tuple[float, float]) -> str:
 
 
 def _move(lang: str, mo: Motion, aim: str | None) -> str:
-    delta = abs(mo.zoom[1] - mo.zoom[0]) / 0.15 if mo.type in ("push_in", "pull_out") else mo.travel / 0.7
+    flat_zoom = mo.type in ("push_in", "pull_out") and mo.mode not in DEPTH_MODES
+    delta = abs(mo.zoom[1] - mo.zoom[0]) / 0.15 if flat_zoom else mo.travel / 0.7
     pace = "pace.slow" if delta < 0.8 else "pace.quick" if delta > 1.3 else "pace.smooth"
     where = f"where.{aim}" if aim else _where(mo.focus)
+    if mo.mode in DEPTH_MODES:
+        return say(lang, f"move.{mo.mode}", pace=pace, where=where)
     if mo.type.startswith("pan_"):
         return say(lang, "move.pan", pace=pace, way=f"way.{mo.type.removeprefix('pan_')}")
     return say(lang, f"move.{mo.type}", pace=pace, where=where)
@@ -40,7 +43,8 @@ def _moves(lang: str, clip: Clip, aims: list[str | None]) -> str:
     legs = clip.motion.moves
     aims = [*aims, *[None] * len(legs)][: len(legs)]
     aims[0] = aims[0] or clip.aim
-    return say(lang, "then").join(_move(lang, mo, aim) for mo, aim in zip(legs, aims, strict=True))
+    said = say(lang, "then").join(_move(lang, mo, aim) for mo, aim in zip(legs, aims, strict=True))
+    return say(lang, "move.pop", move=said) if clip.motion.mode == "pop" else said
 
 
 def _extras(lang: str, clip: Clip) -> list[str]:
@@ -56,7 +60,7 @@ def _extras(lang: str, clip: Clip) -> list[str]:
     for key in ("fade_in", "fade_out", "loop"):
         if getattr(clip, key):
             parts.append(say(lang, key))
-    return parts
+    return parts + [say(lang, f"life.{name}") for name in clip.life]
 
 
 def describe(lang: str, clip: Clip, aims: list[str | None]) -> str:
@@ -99,4 +103,5 @@ def changes(lang: str, before: Clip, after: Clip, aims: list[str | None]) -> str
     for key in ("fade_in", "fade_out", "loop"):
         if getattr(after, key) and not getattr(before, key):
             said.append(say(lang, key))
+    said += [say(lang, f"life.{name}") for name in after.life if name not in before.life]
     return say(lang, "update", changes=say(lang, "list").join(said)) if said else say(lang, "nothing")

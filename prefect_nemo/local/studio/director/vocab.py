@@ -50,7 +50,8 @@ class Vocabulary:
     durations: tuple[tuple[str, float], ...]  # group 1 is the number; the float its unit in seconds
     fps: str  # group 1 or 2 is the frame rate
     platforms: Table  # -> aspect name ("9:16"); "1:1?" = a guess worth a note
-    moves: Table  # -> push_in, pull_out, pan (direction in the match), pan?, ken_burns, orbit, static, hold, wide
+    moves: Table  # -> push_in, pull_out, pan (direction in the match), pan?, ken_burns, orbit, static, hold, wide,
+    #    parallax, dolly_zoom, push_3d (the depth camera), pop (subject pop)
     speeds: Table  # -> slow, fast, slower, faster
     eases: Table
     focus: tuple[tuple[str, tuple[float, float]], ...]  # "toward the top left" -> where the camera heads
@@ -64,6 +65,7 @@ class Vocabulary:
     colours: Table  # -> #rrggbb
     colour_place: tuple[str, ...]  # templates tying a colour to the text: {colour} and {text}
     looks: Table  # -> one of LOOKS
+    life: Table  # -> life effects ("grain", "light_leak", "bokeh"), several joined by "+"
     vignette: Table  # -> strength as text ("0.35")
     fades: Table  # -> fade_in, fade_out, fade_both, loop
     styles: Table  # -> a key of STYLES

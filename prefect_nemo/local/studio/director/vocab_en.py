@@ -51,7 +51,28 @@ VOCABULARY = Vocabulary(
     ),
     moves=(
         (r"\bken[\s-]*burns\b", "ken_burns"),
-        (r"\b(?:orbit\w*|parallax|drift\w*|2\.5d|3d|circle\s+around)\b", "orbit"),
+        (
+            r"\b(?:rotating|tilted|tilting|flat|2d)\s+orbit\b|\borbit\w*\s+with\s+(?:a\s+)?(?:rotation|tilt|roll)\b",
+            "orbit",
+        ),
+        (
+            r"\bdolly[\s-]*zoom\b|\bvertigo\b(?:\s+(?:effect|shot|zoom))?|\bhitchcock\w*(?:\s+zoom)?|\bcontra[\s-]*zoom\b",
+            "dolly_zoom",
+        ),
+        (
+            r"\b(?:3d|2\.5d|three[\s-]*d|depth)\s+(?:push(?:es|ing)?|zoom(?:s|ing)?|dolly(?:ing)?)(?:[\s-]*in\b)?"
+            r"|\b(?:push(?:es|ing)?|zoom(?:s|ing)?|dolly(?:ing)?)(?:[\s-]*in)?\s+(?:in\s+)?3d\b",
+            "push_3d",
+        ),
+        (
+            r"\b(?:subject\s+)?pop(?:s|ping)?[\s-]*out\b|\bsubject[\s-]*pop\b|\bcut[\s-]*out\b"
+            r"|\bmake\s+(?:the\s+|our\s+|my\s+|her\s+|his\s+)?\w+\s+pop\b",
+            "pop",
+        ),
+        (
+            r"\b(?:orbit\w*|parallax|drift\w*|2\.5d|3[\s-]*d(?:imensional)?|circle\s+around|depth\s+effect)\b(?!\s*推)",
+            "parallax",
+        ),
         (r"\b(?:pull(?:s|ing)?|zoom(?:s|ing)?|dolly(?:ing)?)[\s-]*(?:out|back)\b|\breveal\b", "pull_out"),
         (
             r"\b(?:pan(?:s|ning)?|tilt(?:s|ing)?)\s*(?:to\s+the\s+|toward\w*\s+(?:the\s+)?)?(?:left|right|up|down)\b",
@@ -92,17 +113,17 @@ VOCABULARY = Vocabulary(
     ),
     targets=(
         (
-            r"\b(?:zoom\w*|push\w*|punch\w*|dolly\w*|move|focus\w*|close[\s-]*up)\s+(?:in\s+)?(?:on|into|to|toward\w*)\s+"
+            r"(?<!dolly\s)\b(?:zoom\w*|push\w*|punch\w*|dolly\w*|move|focus\w*|close[\s-]*up)\s+(?:in\s+)?(?:on|into|to|toward\w*)\s+"
             r"(?:the\s+|her\s+|his\s+|their\s+|its\s+)?(?:face|head|eyes|person|model)\b",
             "face",
         ),
         (
-            r"\b(?:zoom\w*|push\w*|punch\w*|dolly\w*|move|focus\w*|close[\s-]*up)\s+(?:in\s+)?(?:on|into|to|toward\w*)\s+"
+            r"(?<!dolly\s)\b(?:zoom\w*|push\w*|punch\w*|dolly\w*|move|focus\w*|close[\s-]*up)\s+(?:in\s+)?(?:on|into|to|toward\w*)\s+"
             r"(?:the\s+|its\s+)?(?:logo|text|writing|words|label|sign|brand\s+name)\b",
             "text",
         ),
         (
-            r"\b(?:zoom\w*|push\w*|punch\w*|dolly\w*|move|focus\w*|close[\s-]*up)\s+(?:in\s+)?(?:on|into|to|toward\w*)\s+"
+            r"(?<!dolly\s)\b(?:zoom\w*|push\w*|punch\w*|dolly\w*|move|focus\w*|close[\s-]*up)\s+(?:in\s+)?(?:on|into|to|toward\w*)\s+"
             r"(?:the\s+|our\s+|my\s+)?(?:product|bottle|subject|object|item|can|shoe|watch|cup|mug|phone|bag)\b",
             "subject",
         ),
@@ -140,6 +161,13 @@ VOCABULARY = Vocabulary(
         (r"\bhigh[\s-]+contrast\b|\bcontrasty\b|\bvivid\b|\bpunchy\s+colou?rs?\b", "contrast"),
         (r"\bwarm(?:er)?\b|\bgolden\s+hour\b|\bsunny\b", "warm"),
         (r"\bcool(?:er)?\s+(?:tones?|look|colou?rs?|feel|grade)\b|\bcold\b|\bcool\b|\bteal\b", "cool"),
+    ),
+    life=(
+        (r"\bfilm[\s-]*grain\b|\bgrain(?:y)?\b", "grain"),
+        (r"\bcinematic\b(?!\s+(?:soundtrack|music|score|songs?|bgm|tune|beats?|audio|sound))", "grain"),
+        (r"\blight[\s-]*leaks?\b", "light_leak"),
+        (r"\bdream(?:y|like)\b", "light_leak+bokeh"),
+        (r"\bbokeh\b|\bsparkl\w*|\bparticles?\b|\bglitter\w*|\bfloating\s+lights?\b", "bokeh"),
     ),
     vignette=(
         (r"\b(?:soft|subtle|light|gentle)\s+vignett\w*", "0.2"),
@@ -185,13 +213,13 @@ VOCABULARY = Vocabulary(
         (r"\bvoice[\s-]*over\b|\bnarrat\w*|\btext[\s-]*to[\s-]*speech\b", "voiceover"),
         (r"\btransitions?\b|\bwipes?\b", "transitions"),
         (
-            r"\bconfetti\b|\bsparkles?\b|\bparticles?\b|\bsnow\b|\brain\b|\bfire\b|\bglitch\w*|\blens\s+flares?\b"
+            r"\bconfetti\b|\bsnow\b|\brain\b|\bfire\b|\bglitch\w*|\blens\s+flares?\b"
             r"|\bstickers?\b|\bemojis?\b",
             "effects",
         ),
         (r"\b(?:logo|watermark)\b(?!\s+(?:text|qtext|title))", "logo"),
         (r"\bslow[\s-]*mo(?:tion)?\b|\bspeed\s+ramp\w*|\brevers\w*|\bboomerang\b", "time"),
-        (r"\bblur\w*|\bbokeh\b|\bdepth\s+of\s+field\b", "blur"),
+        (r"\bblur\w*|\bdepth\s+of\s+field\b", "blur"),
         (r"\bcolou?r\s*grad\w*|\bfilters?\b|\bluts?\b", "grading"),
     ),
     generic=r"\b(?:animate|video|clip|make|create|turn|generate|render|movie|motion|photo|image)\b",
@@ -210,7 +238,11 @@ VOCABULARY = Vocabulary(
         "move.push_in": "a {pace} push-in toward {where}",
         "move.pull_out": "a {pace} pull-out from {where}",
         "move.ken_burns": "a {pace} Ken Burns zoom and pan toward {where}",
-        "move.orbit": "a {pace} orbit-like parallax drift around {where}",
+        "move.orbit": "a {pace} rotating orbit around {where}",
+        "move.parallax": "a {pace} 3D parallax glide around {where}",
+        "move.dolly_zoom": "a {pace} dolly zoom (vertigo) on {where}",
+        "move.push_3d": "a {pace} 3D push-in toward {where}",
+        "move.pop": "{move}, the subject popping out of the picture",
         "move.static": "a steady, motionless shot",
         "move.pan": "a {pace} pan {way}",
         "way.left": "left",
@@ -261,6 +293,9 @@ VOCABULARY = Vocabulary(
         "fade_in": "a fade in from black",
         "fade_out": "a fade out to black",
         "loop": "a crossfade loop",
+        "life.grain": "film grain",
+        "life.light_leak": "a drifting light leak",
+        "life.bokeh": "floating bokeh",
         "seconds": "{seconds} seconds long",
         "fps": "{fps} fps",
         # notes: what was ignored, changed or could not be done
@@ -287,6 +322,8 @@ VOCABULARY = Vocabulary(
         "pan_which": "You didn't say which way to pan; I panned left to right.",
         "moves_many": "I chain at most {n} camera moves; I left out {rest}.",
         "orbit_first": "An orbit can only be the first move; I left out the later orbit.",
+        "depth_alone": "The 3D camera is one move on its own; I left out {rest}.",
+        "depth_guess": "I found no clear subject, so the depth is guessed from focus and height in the frame.",
         "speeds_two": "You asked for two speeds; I went with '{used}'.",
         "zoom_range": "A zoom of {asked} is out of range; I clamped it to between 2% and 2x.",
         "no_target": "I didn't find {what} in the picture, so I pushed in toward the centre of interest instead.",

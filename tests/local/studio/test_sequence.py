@@ -1,0 +1,101 @@
+"""Several real photographs on one timeline: where each join falls, and the frames on either side of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import skimage.data
+from PIL import Image
+
+from prefect_nemo.local.studio.frames import Timeline, animate
+from prefect_nemo.local.studio.sequence import cuts, has_transitions
+from prefect_nemo.local.studio.transitions import TRANSITIONS
+
+FPS, SHOT_MS = 10, 1000
+NAMES = ("astronaut", "coffee", "chelsea")
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("photos")
+    out = {}
+    for name in NAMES:
+        out[name] = folder / f"{name}.jpg"
+        Image.fromarray(getattr(skimage.data, name)()).save(out[name], quality=90)
+    return out
+
+
+def draft(kind: str | None, tr_ms: int = 400, shots: int = 3) -> dict[str, Any]:
+    segments = []
+    for i, name in enumerate(NAMES[:shots]):
+        seg: dict[str, Any] = {"s": i * SHOT_MS, "d": SHOT_MS, "src": name, "mo": {"type": "push_in"}}
+        if i and kind:
+            seg["tr"] = {"type": kind, "d": tr_ms, "dir": "left"}
+        segments.append(seg)
+    return {"d": shots * SHOT_MS, "m": {"width": 160, "height": 90, "fps": FPS}, "t": [{"tt": 0, "sg": segments}]}
+
+
+def luma(frames: list[npt.NDArray[np.uint8]], i: int) -> npt.NDArray[np.float64]:
+    return frames[i].astype(np.float64)
+
+
+def render(photos: dict[str, Path], d: dict[str, Any]) -> list[npt.NDArray[np.uint8]]:
+    tl = Timeline.parse(d)
+    return [f.to_ndarray()[: tl.height].copy() for f in animate(tl, lambda src: photos[src], [])]
+
+
+def test_transitions_are_centred_on_each_shot_start_and_the_clip_keeps_its_length() -> None:
+    tl = Timeline.parse(draft("crossfade"))
+    assert has_transitions(tl) and tl.frames == 30
+    assert [(c.first, c.frames, c.kind) for c in cuts(tl)] == [(0, 0, None), (8, 4, "crossfade"), (18, 4, "crossfade")]
+    assert not has_transitions(Timeline.parse(draft(None)))
+
+
+def test_a_transition_longer_than_half_a_shot_is_shortened() -> None:
+    assert cuts(Timeline.parse(draft("push", tr_ms=5000)))[1].frames == 5  # half of 1 s at 10 fps
+
+
+@pytest.mark.parametrize("field", [{"type": "wipe"}, {"type": "push", "dir": "sideways"}, {"type": "slide", "d": -1}])
+def test_a_bad_transition_names_its_field(photos: dict[str, Path], field: dict[str, Any]) -> None:
+    d = draft("crossfade")
+    d["t"][0]["sg"][1]["tr"] = field
+    with pytest.raises(ValueError, match=r"segment 1 tr\.(type|dir|d)="):
+        render(photos, d)
+
+
+@pytest.mark.parametrize("kind", TRANSITIONS)
+def test_every_transition_joins_real_photos(photos: dict[str, Path], kind: str) -> None:
+    joined, cut = render(photos, draft(kind)), render(photos, draft(None))
+    assert len(joined) == len(cut) == 30
+    # Away from the joins each frame shows its own shot (its camera runs on through the joins, so it is not
+    # pixel-equal to a straight cut's); inside a join, frames differ from a straight cut.
+    middles = (5, 15, 25)
+    for i in middles:
+        own = np.abs(luma(joined, i) - luma(cut, i)).mean()
+        assert all(own < 0.4 * np.abs(luma(joined, i) - luma(cut, j)).mean() for j in middles if j != i)
+    assert np.abs(luma(joined, 9) - luma(cut, 9)).mean() > 4.0
+
+
+def test_a_crossfade_frame_is_the_mix_of_the_two_shots(photos: dict[str, Path]) -> None:
+    frames = render(photos, draft("crossfade", tr_ms=600))
+    [_, join, _] = cuts(Timeline.parse(draft("crossfade", tr_ms=600)))
+    before, after = luma(frames, join.first - 1), luma(frames, join.first + join.frames)
+    middle = luma(frames, join.first + join.frames // 2)
+    mix = np.abs(middle - (before + after) / 2).mean()
+    assert mix < 0.5 * min(np.abs(middle - before).mean(), np.abs(middle - after).mean())
+
+
+@pytest.mark.parametrize("mode", ["parallax", "pop"])
+def test_a_depth_shot_takes_part_in_a_timeline(photos: dict[str, Path], mode: str) -> None:
+    plain, deep = draft("crossfade"), draft("crossfade")
+    deep["t"][0]["sg"][1]["mo"] = {"type": "push_in", "mode": mode}
+    flat_frames, deep_frames = render(photos, plain), render(photos, deep)
+    assert len(deep_frames) == 30
+    # The first shot is untouched; the second moves the way its mode asks, so its own frames differ.
+    assert np.array_equal(deep_frames[3], flat_frames[3])
+    assert np.abs(luma(deep_frames, 15) - luma(flat_frames, 15)).mean() > 1.0
+    assert all(frame.min() < frame.max() for frame in deep_frames)  # never a blank frame
