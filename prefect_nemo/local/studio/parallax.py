@@ -4,7 +4,8 @@ Every frame is one ``cv2.remap`` per plane: each output pixel samples the source
 position plus a displacement proportional to nearness (``depth.DepthMap``). The map is planned on a grid
 8x coarser than the frame (the affine part is exactly linear, the depth part blurred over about the
 reach; a 16x grid measured 1.01% step jitter on the farthest layer, over the 1% goal) and enlarged band
-by band, x and y as two planes, so each band's map is used while in cache. Measured at 1080p on one thread: two float
+by band into buffers kept between frames (fresh arrays each band cost more than the enlarging), x and y
+as two planes, so each band's map is used while in cache. Measured at 1080p on one thread: two float
 planes remap faster than one interleaved map, and fixed-point maps (``convertMaps``) are slower still,
 conversion included; a remap costs about 1.3x a ``warpAffine`` of the same pixels (it reads its map).
 
@@ -36,8 +37,8 @@ F64 = npt.NDArray[np.float64]
 Planes = tuple[U8, U8, U8]
 
 MODES = ("parallax", "dolly_zoom", "push_3d")
+_BAND = 64  # luma rows per remap band (272 and whole frames measured slower: maps out of cache)
 _GRID = 8  # map planning grid step, output pixels (16 measured 1.01% jitter on the farthest layer: over 1%)
-_BAND = 64  # luma rows per remap band
 _ITERATIONS = 4  # fixed-point steps finding the point that lands on each pixel (error <= 0.5**4 of the first)
 _MIN_STRETCH = 0.5  # smallest allowed derivative of the map: below it the background visibly smears
 
@@ -101,6 +102,7 @@ class ParallaxCamera:
         nx, ny = math.ceil(w / _GRID) + 3, math.ceil(h / _GRID) + 3
         self._gx = (_GRID * np.arange(nx) - (_GRID / 2 + 0.5)).astype(np.float32)
         self._gy = (_GRID * np.arange(ny) - (_GRID / 2 + 0.5)).astype(np.float32)
+        self._maps: dict[tuple[int, int, int], F32] = {}  # enlarged maps: coordinate, subsampling, rows
 
     def nearness(self, luma_map: F32) -> F32:
         """The nearness the camera displaces by (grown and blurred), at the given source luma positions."""
@@ -150,19 +152,33 @@ class ParallaxCamera:
     def render(self, i: int, src: Planes, dst: Planes) -> None:
         """Frame ``i`` of the move, written into ``dst`` (Y full size, U/V half), like the renderer's warp.
 
-        Bands of rows, so each band's maps are made and used while still in cache; x and y maps as two
-        planes, which ``remap`` reads faster than one interleaved map (measured)."""
+        Bands of rows, so each band's maps are made and used while still in cache (measured faster than
+        272-row bands or whole-frame maps); x and y maps as two planes, which ``remap`` reads faster
+        than one interleaved map (measured)."""
         grid = self.grid_map(i)
-        luma, chroma = ([np.asarray(p, np.float32) for p in cv2.split(g)] for g in (grid, _chroma(grid)))
-        w, h = self.out
+        h = self.out[1]
+        luma, chroma = (tuple(np.ascontiguousarray(g[..., k]) for k in (0, 1)) for g in (grid, _chroma(grid)))
         for top in range(0, h, _BAND):
             rows = min(_BAND, h - top)
-            mx, my = (_upsample(p, top, rows, w, 1) for p in luma)
-            cv2.remap(src[0], mx, my, cv2.INTER_LINEAR, dst=dst[0][top : top + rows], borderMode=cv2.BORDER_REPLICATE)
-            cx, cy = (_upsample(p, top // 2, rows // 2, w // 2, 2) for p in chroma)
-            for plane, target in zip(src[1:], dst[1:], strict=True):
-                cv2.remap(plane, cx, cy, cv2.INTER_LINEAR, dst=target[top // 2 : (top + rows) // 2],
-                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+            for g, planes, targets, sub in ((luma, src[:1], dst[:1], 1), (chroma, src[1:], dst[1:], 2)):
+                mx, my = (self._enlarge(p, k, top // sub, rows // sub, sub) for k, p in enumerate(g))
+                for plane, target in zip(planes, targets, strict=True):
+                    band = target[top // sub : (top + rows) // sub]
+                    cv2.remap(plane, mx, my, cv2.INTER_LINEAR, dst=band, borderMode=cv2.BORDER_REPLICATE)
+
+    def _enlarge(self, grid: F32, k: int, top: int, rows: int, sub: int) -> F32:
+        """Rows ``top``..``top+rows`` of one coordinate of the full map (``sub`` = 2 for chroma), enlarged
+        into a buffer kept for it (see ``_upsample``)."""
+        step = _GRID // sub
+        first = top // step  # grid rows from one before the band to one after
+        part = grid[first : first + -(-(top - first * step + rows) // step) + 2]
+        shape = (part.shape[0] * step, part.shape[1] * step)
+        buf = self._maps.get((k, sub, shape[0]))
+        if buf is None:
+            buf = self._maps[(k, sub, shape[0])] = np.empty(shape, np.float32)
+        cv2.resize(part, shape[::-1], dst=buf, interpolation=cv2.INTER_LINEAR)
+        y0 = top - first * step + step
+        return buf[y0 : y0 + rows, step : step + self.out[0] // sub]
 
     def _gradient_cap(self) -> float:
         """The largest reach whose displacement field keeps the map's derivative above ``_MIN_STRETCH``."""
