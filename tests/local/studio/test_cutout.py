@@ -86,8 +86,9 @@ def test_skipping_the_background_under_the_opaque_subject_changes_nothing(
     pop = SubjectPop(cut, OUT, 10)
     fast, full = _blank(), _blank()
     pop.render(6, fast)
-    assert any(pop._opaque_span(pop.subject_matrix(6), top, top + 64) != (0, 0) for top in range(0, OUT[1], 64))
-    monkeypatch.setattr(pop, "_opaque_span", lambda m, top, bottom: (0, 0))
+    holes = [hole for _, hole in pop._spans(pop.subject_matrix(6))]
+    assert sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in holes) > 0.02 * OUT[0] * OUT[1]
+    monkeypatch.setattr(pop, "_spans", lambda m: [])
     pop.render(6, full)
     for a, b in zip(fast, full, strict=True):  # warping in pieces may round a pixel differently, never more
         assert np.abs(a.astype(int) - b).max() <= 1 and (a != b).mean() < 0.001
@@ -96,11 +97,13 @@ def test_skipping_the_background_under_the_opaque_subject_changes_nothing(
 def test_a_subject_touching_the_frame_edge_costs_no_extra_warp(
     coffee: tuple[DepthMap, Planes, Cutout], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An opaque span reaching the frame's edge leaves an empty piece, which must not be warped at all
+    """An opaque hole reaching the frame's edge leaves empty pieces, which must not be warped at all
     (OpenCV reads an empty size as "the source's size" and would warp the whole source)."""
     _, _, cut = coffee
     pop = SubjectPop(cut, OUT, 10)
-    monkeypatch.setattr(pop, "_opaque_span", lambda m, top, bottom: (0, 40))
+    full, half = (0, 0, OUT[0], OUT[1] // 2), (0, OUT[1] // 2, OUT[0], OUT[1])
+    edge = [(full, (0, 0, 40, OUT[1] // 2)), (half, (OUT[0] - 40, OUT[1] // 2, OUT[0], OUT[1]))]
+    monkeypatch.setattr(pop, "_spans", lambda m: edge)
     sizes: list[tuple[int, int]] = []
     real = cv2.warpAffine
 
