@@ -168,7 +168,9 @@ class TestInTheMp4:
         a, b = (np.asarray(decoded(p), np.float32) for p in (plain, alive))
         assert (b - a).mean() > 2  # light leak and bokeh only brighten
         changes = np.abs(np.diff(b - a, axis=0)).mean(axis=(1, 2))
-        assert changes.min() > 0.3  # every frame differs from the last: grain, drift
+        still = np.abs(np.diff(a, axis=0)).mean(axis=(1, 2))  # the plain static clip: only coding noise
+        print(f"frame-to-frame change: alive min {changes.min():.3f}, plain max {still.max():.3f}")
+        assert changes.min() > max(0.15, 3 * still.max())  # every frame differs from the last: grain, drift
 
     def test_an_unknown_life_effect_is_refused(self, photos: dict[str, Path], tmp_path: Path) -> None:
         with pytest.raises(ValueError, match=r"fx life=\['confetti'\] must be a list of grain, light_leak, bokeh"):
