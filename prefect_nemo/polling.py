@@ -1,8 +1,9 @@
 """Waiting well: capped, jittered backoff under one monotonic deadline.
 
 The cloud's documented cadence is a fixed 30 s, which leaves a finished render unnoticed for 15 s on
-average. We back off from ~2 s to a cap, and when the backend reports progress we aim the next poll
-just after the projected finish instead.
+average. We back off from ~1 s to a cap (a render that reports no progress yet may be a second from done;
+eight polls reach the cap, two more than from 2 s), and when the backend reports progress we aim the
+next poll just after the projected finish instead.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ __all__ = ["DEFAULT_BACKOFF", "Backoff", "Deadline"]
 class Backoff:
     """Delays of `initial * factor**n`, capped, each scaled by a random factor in [1 - jitter, 1]."""
 
-    initial: float = 2.0
+    initial: float = 1.0
     factor: float = 1.5
     cap: float = 15.0
     jitter: float = 0.2
@@ -63,4 +64,4 @@ class Deadline:
 
 
 DEFAULT_BACKOFF = Backoff()
-"""About 2 s, growing by half each poll, capped at 15 s."""
+"""About 1 s, growing by half each poll, capped at 15 s."""

@@ -121,6 +121,7 @@ def _grabcut(small: U8, seed: Box, sure: Sequence[Box]) -> npt.NDArray[np.bool_]
         mask[sy : sy + sh, sx : sx + sw] = cv2.GC_FGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     bgr = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
+    cv2.setRNGSeed(0)  # GrabCut's k-means starts from OpenCV's (per-thread) RNG: the same still, the same depth
     try:
         cv2.grabCut(bgr, mask, (0, 0, 0, 0), bgd, fgd, _GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
     except cv2.error:  # degenerate colour models (a flat image): fall back to the seed box

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import skimage.data
@@ -51,3 +52,12 @@ def test_a_given_subject_box_steers_the_segmentation() -> None:
 def test_bad_input_names_the_problem() -> None:
     with pytest.raises(ValueError, match="H x W x 3 uint8"):
         estimate_depth(skimage.data.camera())
+
+
+def test_the_same_still_always_gets_the_same_depth() -> None:
+    """GrabCut seeds its colour models from OpenCV's RNG: whatever ran before must not change the clip."""
+    rgb = cv2.resize(skimage.data.astronaut(), (640, 640), interpolation=cv2.INTER_AREA)
+    first = estimate_depth(rgb)
+    cv2.setRNGSeed(12345)
+    cv2.randu(np.zeros((8, 8), np.uint8), 0, 255)  # another user of OpenCV's RNG in the same thread
+    assert np.array_equal(estimate_depth(rgb).near, first.near)

@@ -55,8 +55,10 @@ def test_render_is_the_remap_of_its_maps_and_moves(scene: tuple[DepthMap, Planes
     cam.render(N - 1, scene[1], last)
     luma, chroma = (cv2.split(m) for m in cam.maps(N - 1))  # x and y planes, as render passes them
     for got, plane, m in ((last[0], scene[1][0], luma), (last[2], scene[1][2], chroma)):
-        off = np.abs(got.astype(int) - cv2.remap(plane, *m, cv2.INTER_LINEAR))  # banded maps: float rounding
-        assert off.max() <= 1 and off.mean() < 0.01
+        off = np.abs(got.astype(int) - cv2.remap(plane, *m, cv2.INTER_LINEAR))
+        # Banded maps differ from the whole map by ~1e-4 px of float rounding; remap quantises positions to
+        # 1/32 px, so now and then a sample moves one step: at most 255/32 levels, on the sharpest edge only.
+        assert off.max() <= 8 and np.quantile(off, 0.999) <= 1 and off.mean() < 0.01
     assert np.abs(first[0].astype(int) - last[0]).mean() > 3  # the picture really moved
 
 
