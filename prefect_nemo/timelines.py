@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from prefect import get_run_logger
 
 from prefect_nemo.artifacts import clip_artifacts
+from prefect_nemo.batch import build_jobs
 from prefect_nemo.credentials import NemoCredentials
 from prefect_nemo.dispatch import flow, sync_twin
 from prefect_nemo.errors import NemoInputError
 from prefect_nemo.media import display_path
-from prefect_nemo.models import ClipResult, ClipSpec
+from prefect_nemo.models import ClipResult
 from prefect_nemo.pipeline import ClipJob, make_clip
-from prefect_nemo.settings import NemoSettings
 from prefect_nemo.steps import StepOptions, report_cancellation
 from prefect_nemo.storage import ClipStore, Destination
 
@@ -124,21 +125,19 @@ def timeline_job(
     if len(paths) > MAX_IMAGES:
         raise NemoInputError("images", f"{len(paths)} images; one clip takes at most {MAX_IMAGES}")
     message = timeline_message(prompt, len(paths), durations, transition)
-    settings = NemoSettings()
-    return ClipJob(
-        image=paths[0],
-        more_images=tuple(paths[1:]),
-        spec=ClipSpec(prompt=message, aspect=aspect, fps=fps, quality=quality),
-        credentials=credentials or NemoCredentials(),
-        out_dir=out_dir if out_dir is not None else settings.output_dir,
-        ledger_path=settings.ledger_path,
+    [first] = build_jobs(
+        paths[:1],
+        message,
+        credentials=credentials,
+        out_dir=out_dir,
+        aspect=aspect,
+        fps=fps,
+        quality=quality,
         refresh=refresh,
-        timeout=timeout or settings.timeout,
-        cache_expiration=settings.cache_expiration,
-        work_dir=settings.cache_dir / "prepared",
-        staging_dir=settings.cache_dir / "staged",
+        timeout=timeout,
         step_options=step_options,
     )
+    return replace(first, more_images=tuple(paths[1:]))
 
 
 @flow(name="images-to-video", log_prints=True, on_cancellation=[report_cancellation])
