@@ -32,7 +32,7 @@ from prefect_nemo.cli.report import clip_line, rows
 from prefect_nemo.inputs import Input
 from prefect_nemo.local.launcher import LocalServer
 from prefect_nemo.media import probe
-from prefect_nemo.models import ClipResult, timeline_summary
+from prefect_nemo.models import ClipResult
 from tests.conftest import write_image
 
 CLI = [sys.executable, "-m", "prefect_nemo.cli"]
@@ -512,29 +512,6 @@ class TestLocalServer:
     def test_an_unknown_fault_is_a_usage_error(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         code, _, stderr = cli(capsys, "local-server", "--data-dir", str(tmp_path), "--faults", "gremlins=1")
         assert code == 2 and "unknown fault 'gremlins'" in stderr
-
-
-class TestTimelineSummary:
-    def test_the_seed_example(self) -> None:
-        draft = {
-            "d": 10000,
-            "t": [
-                {"tt": 0, "sg": [{"s": 0, "d": 10000, "src": "vid_1"}]},
-                {"tt": 1, "sg": [{"s": 0, "d": 10000, "mood": "Lo-fi", "vol": 0.35}]},
-                {"tt": 7, "sg": [{"s": 0, "d": 3000, "text": "Urban Dreams"}]},
-            ],
-        }
-        assert timeline_summary(draft, {"vid_1": "city timelapse"}) == (
-            "Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) "
-            '3. Title: "Urban Dreams" (0-3s)'
-        )
-
-    def test_segments_without_a_length_run_to_the_end(self) -> None:
-        draft = {"d": 4500, "t": [{"tt": 0, "sg": [{"s": 0, "src": "img_1"}, {"s": 2500, "src": "img_2"}]}]}
-        assert timeline_summary(draft) == "Timeline (1 track): 1. Video (2 shots): img_1 (0-4.5s), img_2 (2.5-4.5s)"
-
-    def test_an_empty_draft(self) -> None:
-        assert timeline_summary(None).startswith("Timeline (0 tracks)")
 
 
 def test_the_console_script_is_declared() -> None:
