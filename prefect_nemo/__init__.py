@@ -12,6 +12,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from prefect_nemo.batch_flows import (
+        abatch_image_to_video,
+        aconvert_folder,
+        aconvert_image,
+        batch_image_to_video,
+        convert_folder,
+        convert_image,
+    )
     from prefect_nemo.camera import Camera
     from prefect_nemo.client import NemoClient
     from prefect_nemo.credentials import CLOUD_URL, NemoCredentials
@@ -38,18 +46,7 @@ if TYPE_CHECKING:
         NemoUnknownStatus,
         NemoUnsupportedFile,
     )
-    from prefect_nemo.flows import (
-        abatch_image_to_video,
-        aconvert_folder,
-        aconvert_image,
-        aimage_to_video,
-        arefine_clip,
-        batch_image_to_video,
-        convert_folder,
-        convert_image,
-        image_to_video,
-        refine_clip,
-    )
+    from prefect_nemo.flows import aimage_to_video, arefine_clip, image_to_video, refine_clip
     from prefect_nemo.models import ClipResult, ClipSpec, Credits, GenerateResult, RenderJob, RenderStatus, Session
     from prefect_nemo.settings import NemoSettings
     from prefect_nemo.steps import StepOptions
@@ -111,9 +108,9 @@ _EXPORTS: dict[str, str] = {
     "Session": "prefect_nemo.models",
     "StepOptions": "prefect_nemo.steps",
     "aacquire_token": "prefect_nemo.tasks",
-    "abatch_image_to_video": "prefect_nemo.flows",
-    "aconvert_folder": "prefect_nemo.flows",
-    "aconvert_image": "prefect_nemo.flows",
+    "abatch_image_to_video": "prefect_nemo.batch_flows",
+    "aconvert_folder": "prefect_nemo.batch_flows",
+    "aconvert_image": "prefect_nemo.batch_flows",
     "acquire_token": "prefect_nemo.tasks",
     "acreate_session": "prefect_nemo.tasks",
     "adownload_clip": "prefect_nemo.tasks",
@@ -126,9 +123,9 @@ _EXPORTS: dict[str, str] = {
     "arefine_clip": "prefect_nemo.flows",
     "aupload_image": "prefect_nemo.tasks",
     "await_for_render": "prefect_nemo.tasks",
-    "batch_image_to_video": "prefect_nemo.flows",
-    "convert_folder": "prefect_nemo.flows",
-    "convert_image": "prefect_nemo.flows",
+    "batch_image_to_video": "prefect_nemo.batch_flows",
+    "convert_folder": "prefect_nemo.batch_flows",
+    "convert_image": "prefect_nemo.batch_flows",
     "create_session": "prefect_nemo.tasks",
     "download_clip": "prefect_nemo.tasks",
     "export_clip": "prefect_nemo.tasks",

@@ -148,6 +148,20 @@ def write_image(path: Path, size: tuple[int, int] = (640, 480), mode: str = "RGB
     return path
 
 
+SHORT = "1-second push-in, 720p"
+"""What the flow plumbing tests ask for: a small render (the default 1080p is checked once, on the first clip)."""
+
+
+async def artifact_keys(prefix: str) -> list[str]:
+    """The keys of the Prefect artifacts whose key is like `prefix` (SQL `LIKE`: `%` matches anything)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async with get_client() as client:
+        found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_=prefix)))
+    return [a.key for a in found if a.key]
+
+
 @pytest.fixture
 def image(tmp_path: Path) -> Path:
     return write_image(tmp_path / "product.png")

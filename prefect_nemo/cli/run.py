@@ -158,7 +158,7 @@ async def run_batch_direct(
 
 def run_batch_flow(images: Sequence[Path], options: Options, credentials: NemoCredentials) -> list[BatchItem]:
     """The same batch as a Prefect flow run: logs, artifacts and states in the Prefect UI."""
-    from prefect_nemo.flows import abatch_image_to_video
+    from prefect_nemo.batch_flows import abatch_image_to_video
 
     return asyncio.run(
         abatch_image_to_video(
