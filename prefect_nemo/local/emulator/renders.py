@@ -12,38 +12,20 @@ import hmac
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prefect_nemo.local.emulator import retention, worker
 from prefect_nemo.local.emulator.drafts import assets_of, video_segment
 from prefect_nemo.local.emulator.errors import ApiError
-
-if TYPE_CHECKING:
-    from prefect_nemo.local.emulator.faults import Faults
-    from prefect_nemo.local.emulator.store import Store
-    from prefect_nemo.local.settings import LocalSettings
+from prefect_nemo.local.emulator.parts import BackendPart
 
 __all__ = ["RenderJobs"]
 
 logger = logging.getLogger("prefect_nemo.local")
 
 
-class RenderJobs:
-    """The render half of `Backend`, which provides the attributes below, `session` and `_in_worker`."""
-
-    settings: LocalSettings
-    store: Store
-    faults: Faults
-    data_dir: Path
-    url_secret: bytes
-    base_url: str
-    _tasks: set[asyncio.Task[None]]
-
-    def session(self, session_id: str, user_id: str) -> dict[str, Any]:
-        raise NotImplementedError  # Backend's
-
-    async def _in_worker(self, fn: Any, *args: Any) -> Any:
-        raise NotImplementedError  # Backend's
+class RenderJobs(BackendPart):
+    """The render half of `Backend`."""
 
     async def submit_render(self, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Accept a render; one that finishes at once (the same draft exported before) is answered completed."""
