@@ -1,7 +1,8 @@
 """The embedded NemoVideo-compatible server: the cloud's paths, envelopes, codes and stream.
 
 Routes are thin: they authenticate, call `Backend`, and wrap answers in the envelope the cloud uses
-(`{"code", "data"}` for most endpoints, `{"success", "data"}` for the render proxy).
+(`{"code", "data"}` for most endpoints, `{"success", "data"}` for the render proxy). What stands in front of
+them (request ids, counts, error answers, injected HTTP faults) is `gateway.py`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import logging
 import os
 import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,12 +21,12 @@ from typing import Any
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
-from starlette.datastructures import MutableHeaders, UploadFile
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.datastructures import UploadFile
 
 from prefect_nemo.local.emulator.agent import Event, format_sse
 from prefect_nemo.local.emulator.backend import ApiError, Backend
-from prefect_nemo.local.emulator.faults import DownloadCut, StreamFate
+from prefect_nemo.local.emulator.faults import StreamFate
+from prefect_nemo.local.emulator.gateway import FaultsAndCounters, StreamDropped, cut_short, error_response
 from prefect_nemo.local.emulator.uploads import ACCEPTED, capped_receive, fetch_url, store_upload
 from prefect_nemo.local.settings import LocalSettings
 
@@ -46,67 +46,6 @@ def render_answer(backend: Backend, data: dict[str, Any]) -> dict[str, Any]:
             flat["output"] = {"url": data["outputUrl"]}
         return flat
     return {"success": True, "data": data}
-
-
-class StreamDropped(Exception):
-    """Raised inside a response body to cut the connection mid-way (fault injection)."""
-
-
-def error_response(backend: Backend, exc: ApiError) -> JSONResponse:
-    """An error in the envelope its endpoint uses, counted by code for `/local/metrics`."""
-    backend.errors[str(exc.code)] += 1
-    if exc.envelope == "success":
-        body: dict[str, Any] = {"success": False, "error": exc.message, "code": exc.code}
-    else:
-        body = {"code": exc.code, "message": exc.message, "data": None}
-    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
-
-
-class FaultsAndCounters:
-    """ASGI middleware: counts requests per route, tags answers with a request id, injects HTTP faults.
-
-    Plain ASGI rather than `BaseHTTPMiddleware`, so an exception inside a streamed body reaches the
-    server and cuts the connection (a real drop) instead of ending the body cleanly.
-    """
-
-    def __init__(self, app: ASGIApp, backend: Backend) -> None:
-        self.app = app
-        self.backend = backend
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        backend = self.backend
-        if not backend.base_url:
-            backend.base_url = str(Request(scope).base_url).rstrip("/")
-        request_id = uuid.uuid4().hex[:16]
-        method, path = scope["method"], scope["path"]
-
-        async def tagged(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append("x-request-id", request_id)
-            await send(message)
-
-        async def discard(message: Message) -> None:
-            pass
-
-        fault = backend.faults.on_request(method, path)
-        try:
-            if fault and fault.delay:
-                await asyncio.sleep(fault.delay)
-            if fault is None or fault.status is None:
-                await self.app(scope, receive, tagged)
-                return
-            envelope = "success" if path.startswith("/api/render/") else "code"
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
-            message = f"injected fault {fault.name}: HTTP {fault.status}"
-            injected = ApiError(fault.status, message, fault.status, envelope=envelope, headers=headers)
-            if fault.after:  # the work is done, but the gateway loses the answer
-                await self.app(scope, receive, discard)
-            await error_response(backend, injected)(scope, receive, tagged)
-        finally:
-            backend.requests[f"{method} {getattr(scope.get('route'), 'path', 'unmatched')}"] += 1
 
 
 def create_app(settings: LocalSettings) -> FastAPI:
@@ -230,7 +169,7 @@ def create_app(settings: LocalSettings) -> FastAPI:
     async def download(render_id: str, authorization: str | None = Header(default=None)) -> Response:
         path = backend.rendered_file(render_id, user(authorization))
         if cut := backend.faults.download_cut():
-            return _cut_short(path, cut)
+            return cut_short(path, cut)
         return FileResponse(path, media_type="video/mp4", filename=f"{render_id}.mp4", background=_released(render_id))
 
     @app.get("/render-result/{render_id}.mp4")
@@ -239,7 +178,7 @@ def create_app(settings: LocalSettings) -> FastAPI:
             raise ApiError(403, "this link has expired; fetch the render status again for a fresh one", 403)
         path = backend.rendered_file(render_id)
         if cut := backend.faults.download_cut():
-            return _cut_short(path, cut)
+            return cut_short(path, cut)
         return FileResponse(path, media_type="video/mp4", background=_released(render_id))
 
     @app.get("/files/{name}")
@@ -262,28 +201,6 @@ def create_app(settings: LocalSettings) -> FastAPI:
         return backend.metrics()
 
     return app
-
-
-def _cut_short(path: Path, cut: DownloadCut) -> StreamingResponse:
-    """Serve the first part of a file only: with the full Content-Length announced (the connection then
-    drops), or chunked with a clean end (only the file's own structure shows it is incomplete)."""
-    size = path.stat().st_size
-    limit = max(1, int(size * cut.fraction))
-
-    async def body() -> AsyncIterator[bytes]:
-        with path.open("rb") as handle:
-            sent = 0
-            while sent < limit:
-                chunk = handle.read(min(1 << 16, limit - sent))
-                if not chunk:
-                    break
-                sent += len(chunk)
-                yield chunk
-        if cut.declared_length:
-            raise StreamDropped(f"download cut after {sent} of {size} bytes (injected fault download-cut)")
-
-    headers = {"Content-Length": str(size)} if cut.declared_length else None
-    return StreamingResponse(body(), media_type="video/mp4", headers=headers)
 
 
 async def _json(request: Request) -> dict[str, Any]:
