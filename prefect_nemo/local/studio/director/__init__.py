@@ -1,11 +1,12 @@
 """Instruction text -> draft timeline, for the embedded backend's agent.
 
-A small, deterministic reader of plain English and Chinese (``vocab_en``, ``vocab_zh``: data tables; ``parser``:
-the one reader of them; ``clip``: the draft builder; ``replies``: what it says). It never guesses silently:
-whatever it could not use, or had to clamp, becomes a note, said in the instruction's language and kept in
-the draft's metadata (``m.did``, ``m.notes``) beside the one-sentence summary. With ``previous`` it refines
-an existing draft, changing only what the instruction mentions. With a ``framing`` (the picture's faces,
-subject and text) every camera path keeps the faces and subject whole. Schema: docs/draft-schema.md.
+A small, deterministic reader of plain English and Chinese (``vocab_en``, ``vocab_zh``: data tables;
+``replies_en``, ``replies_zh``: reply templates; ``parser``: the one reader of them; ``clip``: the draft
+builder; ``replies``: what it says). It never guesses silently: whatever it could not use, or had to clamp,
+becomes a note, said in the instruction's language and kept in the draft's metadata (``m.did``, ``m.notes``)
+beside the one-sentence summary. With ``previous`` it refines an existing draft, changing only what the
+instruction mentions. With a ``framing`` (the picture's faces, subject and text) every camera path keeps the
+faces and subject whole. Schema: docs/draft-schema.md.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The shape of a language's vocabulary, and the language-neutral choices the words map to.
 
-A language is one module (``vocab_en``, ``vocab_zh``) holding a ``VOCABULARY``: tables of regular expressions
-and what each means, plus the reply templates. The parser reads every registered table (people mix languages:
-"15秒TikTok视频"), and the reply is written in the instruction's language. Adding a language is a new module
-and one line in ``LANGUAGES``; adding a look or style is a row here and in each table.
+A language is a module (``vocab_en``, ``vocab_zh``) holding a ``VOCABULARY``: tables of regular expressions
+and what each means, plus the reply templates from its ``replies_<code>`` module. The parser reads every
+registered table (people mix languages: "15秒TikTok视频"), and the reply is written in the instruction's
+language. Adding a language is those two modules and one line in ``LANGUAGES``; adding a look or style is a
+row here and in each table.
 """
 
 from __future__ import annotations
