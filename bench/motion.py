@@ -6,8 +6,9 @@ Photographs: eight real ones, scikit-image's astronaut, coffee, chelsea, rocket,
 and the repository's examples/portrait.jpg and examples/product.jpg, each loaded the way the renderer loads a
 still for 1920x1080 (2x supersampled, low-passed Y/U/V planes).
 
-Cost: per-frame CPU time of this thread (OpenCV on one thread), best of ``--rounds``, at 1080p, each mode
-beside the renderer's own push-in warp (three ``warpAffine`` calls) timed in the same rounds. Transitions
+Cost: per-frame CPU time of this thread (OpenCV on one thread) at 1080p, each mode beside the renderer's own
+push-in warp (three ``warpAffine`` calls), timed frame by frame in turn (the warp, then each mode, on the
+same frame), and each round's ratio kept: the median over ``--rounds`` is printed. Transitions
 are averaged over all their frames. One-off analysis (depth, cut-out) is timed on a 12-MP photograph.
 
 Smoothness: constant-speed (linear) moves; between consecutive frames a Gauss-Newton fit of (zoom, shift)
@@ -122,29 +123,56 @@ def cpu_ms(frame: Callable[[int, Planes], None], n: int, frames: int = 20) -> fl
     return (time.thread_time() - start) / frames * 1000
 
 
+def side_by_side(
+    renderers: dict[str, Callable[[int, Planes], None]], n: int, rounds: int, frames: int = 20
+) -> dict[str, tuple[float, float]]:
+    """Per-frame CPU ms of each renderer and its ratio to the first, timed frame by frame in turn (the first,
+    then each other, on the same frame), so a busy moment or a cache-cold phase weighs on both sides alike:
+    each round's ratio is taken, and the median over the rounds reported."""
+    dst = blank()
+    for frame in renderers.values():
+        frame(0, dst)
+    spent: dict[str, list[float]] = {k: [] for k in renderers}
+    for _ in range(rounds):
+        total = dict.fromkeys(renderers, 0.0)
+        for j in range(frames):
+            i = j * (n - 1) // max(1, frames - 1)
+            for k, frame in renderers.items():
+                start = time.thread_time()
+                frame(i, dst)
+                total[k] += time.thread_time() - start
+        for k, v in total.items():
+            spent[k].append(v / frames * 1000)
+    base = next(iter(spent.values()))
+    return {
+        k: (float(np.median(v)), float(np.median([a / b for a, b in zip(v, base, strict=True)])))
+        for k, v in spent.items()
+    }
+
+
 def cost(scenes: dict[str, Scene], rounds: int) -> None:
-    print("== per-frame CPU at 1920x1080 (ms; x = against the push-in warp in the same rounds)")
+    print("== per-frame CPU at 1920x1080 (ms, median of rounds; x = against the push-in warp, frame by frame in turn)")
     worst: dict[str, float] = {}
     for name, scene in scenes.items():
-        frames = scene.renderers()
-        best = {k: min(cpu_ms(f, scene.n) for _ in range(rounds)) for k, f in frames.items()}
-        base = best.pop("push-in warp")
-        cells = "  ".join(f"{k} {v:.1f} ({v / base:.2f}x)" for k, v in best.items())
+        timed = side_by_side(scene.renderers(), scene.n, rounds)
+        base, _ = timed.pop("push-in warp")
+        cells = "  ".join(f"{k} {ms:.1f} ({x:.2f}x)" for k, (ms, x) in timed.items())
         print(f"{name:>10}: push-in warp {base:.1f}  {cells}")
-        for k, v in best.items():
-            worst[k] = max(worst.get(k, 0.0), v / base)
+        for k, (_, x) in timed.items():
+            worst[k] = max(worst.get(k, 0.0), x)
     print("worst ratio over the photographs: " + ", ".join(f"{k} {v:.2f}x" for k, v in worst.items()))
 
 
 def transition_cost(a: Scene, b: Scene, rounds: int) -> None:
     n = FPS // 2
     shots = Shot(a.planes, a.push, a.n - n), Shot(b.planes, b.push, 0)
-    base = min(cpu_ms(a.warp, a.n) for _ in range(rounds))
-    cells = []
+    renderers: dict[str, Callable[[int, Planes], None]] = {"push-in warp": a.warp}
     for kind in TRANSITIONS:
         tr = Transition(kind, (W, H), n)
-        ms = min(cpu_ms(lambda i, dst, tr=tr: tr.render(i, *shots, dst), n, n) for _ in range(rounds))
-        cells.append(f"{kind} {ms:.1f} ({ms / base:.2f}x)")
+        renderers[kind] = lambda i, dst, tr=tr: tr.render(i, *shots, dst)
+    timed = side_by_side(renderers, n, rounds, n)
+    base, _ = timed.pop("push-in warp")
+    cells = [f"{kind} {ms:.1f} ({x:.2f}x)" for kind, (ms, x) in timed.items()]
     print(f"transition frame, mean over {n} frames (push-in warp {base:.1f}): " + "  ".join(cells))
     holes = 0
     for kind in TRANSITIONS:
@@ -427,7 +455,7 @@ def sheet(scenes: dict[str, Scene], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="directory for the MP4s (default: a temporary one)")
     parser.add_argument("--quick", action="store_true", help="three photographs, short clips: a smoke run")
     parser.add_argument("--sheet", type=Path, help="write a contact sheet of every mode here and stop")

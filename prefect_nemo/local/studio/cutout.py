@@ -37,6 +37,7 @@ _BLACK = (16.0, 128.0, 128.0)  # limited-range YUV black, the shadow's colour
 _FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
 _GENTLE_PUSH = Motion(zoom=(1.0, 1.06))
 _SAFE = 6  # crop pixels kept clear of the opaque rectangles' sides (bilinear support, chroma, rounding)
+_FIRM = 0.03  # share of the alpha range snapped to clear / opaque at each end (see _firm)
 _BANDS = 8  # bands of the subject's rows, each with its own visible and opaque span
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
@@ -73,7 +74,7 @@ class Cutout:
         x1 = min(sw, int(math.ceil(((bx + bw) / k + pad) / 2) * 2))
         y1 = min(sh, int(math.ceil(((by + bh) / k + pad) / 2) * 2))
         crop_size = (x1 - x0, y1 - y0)
-        alpha, total = (_u8(m) for m in _alpha(depth, k, (x0, y0, x1, y1), y[y0:y1, x0:x1], shadow))
+        alpha, total = (_u8(_firm(m)) for m in _alpha(depth, k, (x0, y0, x1, y1), y[y0:y1, x0:x1], shadow))
         packed: list[U8] = []
         solid: list[U8] = []
         for planes, blacks, step in (((y,), _BLACK[:1], 1), ((u, v), _BLACK[1:], 2)):
@@ -256,6 +257,14 @@ def _bands(alpha: U8) -> list[tuple[int, int, int, int, int, int]]:
         o0, o1 = int(first[ext].max()) + _SAFE, int(last[ext].min()) - _SAFE
         bands.append((int(y0), int(y1), v0, v1, *((o0, o1) if o1 > o0 else (0, 0))))
     return bands
+
+
+def _firm(a: F32) -> F32:
+    """The faintest and the nearly opaque 3% of an edge made exactly clear and opaque, the rest stretched
+    to meet them (no step anywhere): too little to see, and it halves the see-through band that every frame
+    composites (the shadow's and the feather's long faint tails; measured 0.17 -> 0.09 of a frame).
+    """
+    return np.asarray(np.clip((a - _FIRM) / (1 - 2 * _FIRM), 0, 1), np.float32)
 
 
 def _u8(a: F32) -> U8:

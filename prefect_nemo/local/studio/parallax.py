@@ -118,30 +118,40 @@ class ParallaxCamera:
         ``x = camera(pixel) + displacement(nearness(x))``, found by fixed-point iteration (it converges
         because the displacement's derivative is capped at 0.5), so a depth layer moves rigidly.
         """
+        return np.dstack(self._grid_planes(i))
+
+    def _grid_planes(self, i: int) -> tuple[F32, F32]:
+        """``grid_map`` as its x and y planes (contiguous, as ``remap`` and ``resize`` take them)."""
         j = min(max(i, 0), self.n - 1)
         luma, _ = self._path.matrices(j)
         a = luma.astype(np.float32)
         a[:, 2] += self._margin
-        bx = a[0, 0] * self._gx[None, :] + a[0, 1] * self._gy[:, None] + a[0, 2]
-        by = a[1, 0] * self._gx[None, :] + a[1, 1] * self._gy[:, None] + a[1, 2]
+        k = np.float32(self._depth_scale)  # the iteration runs in depth-map pixels: one remap per step, no copies
+        bx = (a[0, 0] * self._gx[None, :] + a[0, 1] * self._gy[:, None] + a[0, 2] + 0.5) * k - 0.5
+        by = (a[1, 0] * self._gx[None, :] + a[1, 1] * self._gy[:, None] + a[1, 2] + 0.5) * k - 0.5
         w, h = self.out
-        cx = a[0, 0] * (w - 1) / 2 + a[0, 1] * (h - 1) / 2 + a[0, 2]  # the view's centre
-        cy = a[1, 0] * (w - 1) / 2 + a[1, 1] * (h - 1) / 2 + a[1, 2]
+        cx = (a[0, 0] * (w - 1) / 2 + a[0, 1] * (h - 1) / 2 + a[0, 2] + 0.5) * k - 0.5  # the view's centre
+        cy = (a[1, 0] * (w - 1) / 2 + a[1, 1] * (h - 1) / 2 + a[1, 2] + 0.5) * k - 0.5
         amount = float(self._amount[j])
-        pos = np.dstack([bx, by])
-        for _ in range(_ITERATIONS):
-            near = self.nearness(pos)
-            if self.move.mode == "parallax":
-                shift = amount * self.reach * (near - self.pivot)
-                pos = np.dstack([bx + shift * float(self._dir[0]), by + shift * float(self._dir[1])])
-                continue
+        px, py = bx, by
+        if self.move.mode == "parallax":
+            sx, sy = (amount * self.reach * float(d) * float(k) for d in self._dir)
+            ox, oy = bx - sx * self.pivot, by - sy * self.pivot  # where the pivot's plane stays
+            for _ in range(_ITERATIONS):
+                near = cv2.remap(self._near, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                px, py = cv2.scaleAdd(near, sx, ox), cv2.scaleAdd(near, sy, oy)
+        else:
             # Radial modes scale each depth about the view's centre by a factor whose log is linear in the
             # move, so a constant-speed move keeps every layer's zoom step constant; the factor's largest
             # change, measured on the widest view, is the reach.
-            spread = (self.pivot - near) if self.move.mode == "dolly_zoom" else -near
-            factor = np.exp(spread * (amount * self._log_gain))
-            pos = np.dstack([cx + (bx - cx) * factor, cy + (by - cy) * factor])
-        return pos
+            g = amount * self._log_gain
+            lift = g * self.pivot if self.move.mode == "dolly_zoom" else 0.0  # the pivot's plane keeps its size
+            rx, ry = bx - cx, by - cy
+            for _ in range(_ITERATIONS):
+                near = cv2.remap(self._near, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                factor = cv2.exp(near * np.float32(-g) + np.float32(lift))
+                px, py = cv2.multiply(rx, factor) + cx, cv2.multiply(ry, factor) + cy
+        return (px + 0.5) / k - 0.5, (py + 0.5) / k - 0.5
 
     def maps(self, i: int) -> tuple[F32, F32]:
         """Full luma and chroma maps (float source positions, chroma centre-sited at half resolution)."""
@@ -155,9 +165,9 @@ class ParallaxCamera:
         Bands of rows, so each band's maps are made and used while still in cache (measured faster than
         272-row bands or whole-frame maps); x and y maps as two planes, which ``remap`` reads faster
         than one interleaved map (measured)."""
-        grid = self.grid_map(i)
+        luma = self._grid_planes(i)
+        chroma = tuple(_chroma(p) for p in luma)
         h = self.out[1]
-        luma, chroma = (tuple(np.ascontiguousarray(g[..., k]) for k in (0, 1)) for g in (grid, _chroma(grid)))
         for top in range(0, h, _BAND):
             rows = min(_BAND, h - top)
             for g, planes, targets, sub in ((luma, src[:1], dst[:1], 1), (chroma, src[1:], dst[1:], 2)):
