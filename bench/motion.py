@@ -45,6 +45,7 @@ from PIL import Image
 from prefect_nemo.local.studio import frames
 from prefect_nemo.local.studio.cutout import Cutout, SubjectPop
 from prefect_nemo.local.studio.depth import DepthMap, estimate_depth
+from prefect_nemo.local.studio.letterbox import Letterbox
 from prefect_nemo.local.studio.life import Bokeh, FilmGrain, LightLeak
 from prefect_nemo.local.studio.motion import CameraPath, Motion
 from prefect_nemo.local.studio.parallax import MODES, ParallaxCamera, ParallaxMove
@@ -165,7 +166,8 @@ def transition_cost(a: Scene, b: Scene, rounds: int) -> None:
 
 
 def life_cost(rounds: int) -> None:
-    effects = {"film grain": FilmGrain((W, H)), "light leak": LightLeak((W, H), 60), "bokeh": Bokeh((W, H), 60)}
+    effects = {"film grain": FilmGrain((W, H)), "light leak": LightLeak((W, H), 60), "bokeh": Bokeh((W, H), 60),
+               "letterbox": Letterbox((W, H))}  # fmt: skip
     cells = [f"{k} {min(cpu_ms(e.apply, 60) for _ in range(rounds)):.2f} ms" for k, e in effects.items()]
     print("life effects per 1080p frame: " + ", ".join(cells))
 

@@ -164,7 +164,8 @@ VOCABULARY = Vocabulary(
     ),
     life=(
         (r"\bfilm[\s-]*grain\b|\bgrain(?:y)?\b", "grain"),
-        (r"\bcinematic\b(?!\s+(?:soundtrack|music|score|songs?|bgm|tune|beats?|audio|sound))", "grain"),
+        (r"\bcinematic\b(?!\s+(?:soundtrack|music|score|songs?|bgm|tune|beats?|audio|sound))", "grain+letterbox"),
+        (r"\bletter[\s-]*box(?:ed|es|ing)?\b|\bblack\s+bars\b|\bcinema\s*scope\b|\bscope\s+bars\b", "letterbox"),
         (r"\blight[\s-]*leaks?\b", "light_leak"),
         (r"\bdream(?:y|like)\b", "light_leak+bokeh"),
         (r"\bbokeh\b|\bsparkl\w*|\bparticles?\b|\bglitter\w*|\bfloating\s+lights?\b", "bokeh"),
@@ -296,6 +297,7 @@ VOCABULARY = Vocabulary(
         "life.grain": "film grain",
         "life.light_leak": "a drifting light leak",
         "life.bokeh": "floating bokeh",
+        "life.letterbox": "2.39:1 letterbox bars",
         "seconds": "{seconds} seconds long",
         "fps": "{fps} fps",
         # notes: what was ignored, changed or could not be done
@@ -345,5 +347,6 @@ VOCABULARY = Vocabulary(
         "faces_cut": "Not every face fits a {aspect} frame; I kept {kept} whole.",
         "kept.largest": "the largest face",
         "kept.none": "none of them",
+        "letterbox_upright": "Letterbox bars are for landscape frames; the {aspect} clip keeps its full height.",
     },
 )

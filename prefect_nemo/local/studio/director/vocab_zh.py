@@ -132,7 +132,9 @@ VOCABULARY = Vocabulary(
         (r"冷色调?|冷调|清冷", "cool"),
     ),
     life=(
-        (r"胶片\s*颗粒|颗粒感|电影感|噪点", "grain"),
+        (r"电影感", "grain+letterbox"),
+        (r"胶片\s*颗粒|颗粒感|噪点", "grain"),
+        (r"宽银幕|遮幅|上下黑边|黑边", "letterbox"),
         (r"漏光", "light_leak"),
         (r"梦幻|如梦", "light_leak+bokeh"),
         (r"光斑|闪光|闪闪|粒子|散景", "bokeh"),
@@ -250,6 +252,7 @@ VOCABULARY = Vocabulary(
         "life.grain": "胶片颗粒",
         "life.light_leak": "流动的漏光",
         "life.bokeh": "漂浮的光斑",
+        "life.letterbox": "2.39:1 宽银幕遮幅",
         "seconds": "时长{seconds}秒",
         "fps": "每秒{fps}帧",
         "unsupported": "这里无法添加{what}，所以没有加。",
@@ -296,5 +299,6 @@ VOCABULARY = Vocabulary(
         "faces_cut": "{aspect} 画面放不下所有人脸；我保证了{kept}完整。",
         "kept.largest": "最大的那张脸",
         "kept.none": "没有一张脸能",
+        "letterbox_upright": "宽银幕遮幅只用于横屏画面；{aspect} 视频保持完整高度，不加黑边。",
     },
 )
