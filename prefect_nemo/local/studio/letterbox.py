@@ -5,9 +5,10 @@ bars are drawn over the frame's own rows after every other effect (``life.Life``
 they stay black under grain, bokeh and fades. Drawing them is two row fills per plane (well under a
 millisecond at 1080p). Bars only make sense on a landscape frame: an upright or square frame gets none (the
 director says so when asked). A title is placed inside the picture, never on a bar (``picture_rows``), and
-the bars never cross a face: faces are looked for once, on the first frame (as bokeh does), and where the
-scope bars would cut one (grown for hair, chin and the camera's drift) they are thinned to the next
-cinema ratio, 2:1 then 1.85:1, or left off if even those would.
+the bars never cross a face: the director frames the camera so the faces stay between them in every frame
+where the picture has room, and here faces are looked for once, on the first frame (as bokeh does): where
+the scope bars would cut one they are thinned to the next cinema ratio, 2:1 then 1.85:1, or left off if
+even those would.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import numpy.typing as npt
 
 from .framing import Box, analyse_rgb
 
-__all__ = ["RATIO", "Letterbox", "bar_rows", "picture_rows"]
+__all__ = ["FACE_MARGIN", "RATIO", "RATIOS", "Letterbox", "bar_rows", "picture_rows"]
 
 U8 = npt.NDArray[np.uint8]
 Planes = tuple[U8, U8, U8]
 RATIO = 2.39  # scope: the widest cinema picture
-_THINNER = (2.0, 1.85)  # the next cinema ratios, when scope bars would cut a face
-_FACE_MARGIN = 0.35  # of a face's height, above and below: hair, chin, the camera's drift
+RATIOS = (RATIO, 2.0, 1.85)  # then the next cinema ratios, when scope bars would cut a face
+FACE_MARGIN = 0.1  # of a face's height, above and below, beyond the face box's own margin: the top of the hair
 _BLACK = (16, 128, 128)  # limited-range Y, U, V
 
 
@@ -55,9 +56,9 @@ class Letterbox:
 
     def fit(self, faces: tuple[Box, ...]) -> int:
         """Each bar's rows: the widest of ``ratio``, 2:1 and 1.85:1 whose bars cross none of ``faces`` (0..1 boxes
-        of the frame, grown by ``_FACE_MARGIN``), else 0."""
+        of the frame, grown by ``FACE_MARGIN``), else 0."""
         h = self.out[1]
-        for ratio in (self.ratio, *(r for r in _THINNER if r < self.ratio)):
+        for ratio in (self.ratio, *(r for r in RATIOS if r < self.ratio)):
             rows = bar_rows(self.out, ratio)
             if not rows or all(_clear(face, rows / h) for face in faces):
                 return rows
@@ -77,7 +78,7 @@ class Letterbox:
 
 def _clear(face: Box, bar: float) -> bool:
     """Whether ``face``, grown above and below, stays between bars of ``bar`` (a fraction of the frame's height)."""
-    grow = (face[3] - face[1]) * _FACE_MARGIN
+    grow = (face[3] - face[1]) * FACE_MARGIN
     return face[1] - grow >= bar and face[3] + grow <= 1.0 - bar
 
 

@@ -13,8 +13,10 @@ import pytest
 import skimage.data
 from PIL import Image
 
+from prefect_nemo.local.studio import looks
 from prefect_nemo.local.studio.director import direct
-from prefect_nemo.local.studio.framing import analyse_rgb
+from prefect_nemo.local.studio.frames import Timeline, animate
+from prefect_nemo.local.studio.framing import analyse, analyse_rgb
 from prefect_nemo.local.studio.letterbox import Letterbox, bar_rows, picture_rows
 from prefect_nemo.local.studio.life import Life
 from prefect_nemo.local.studio.overlay import TextLayer
@@ -65,7 +67,7 @@ def test_the_bars_thin_or_leave_off_rather_than_cross_a_face() -> None:
     box = Letterbox((1920, 1080))
     assert box.fit(()) == 138
     assert box.fit(((0.4, 0.35, 0.6, 0.65),)) == 138  # a face in the middle
-    assert box.fit(((0.4, 0.15, 0.5, 0.3),)) == 60  # near the top: 2:1 bars clear it, scope bars would not
+    assert box.fit(((0.4, 0.12, 0.5, 0.3),)) == 60  # near the top: 2:1 bars clear it, scope bars would not
     assert box.fit(((0.4, 0.01, 0.5, 0.2),)) == 0  # at the very top: no bars at all
     # A real face: the astronaut framed with her face near the top of a 16:9 frame.
     astronaut = skimage.data.astronaut()[:288]
@@ -116,3 +118,34 @@ def test_a_cinematic_mp4_has_black_bars_and_its_title_on_the_picture(clip: tuple
     above = slice(720 - rows - 150, 720 - rows)
     bright = [int((yuv[:720][above] > 200).sum()) for yuv in (frames[0], frames[30])]
     assert bright[1] > bright[0] + 500, bright
+
+
+def test_faces_stay_between_the_bars_in_every_frame_and_the_reply_says_when_the_bars_give_way(
+    tmp_path: Path,
+) -> None:
+    """The astronaut's hair is near the top of the photograph: the director frames the camera so her face stays
+    between 2:1 bars (scope bars would cut it) and says so; the renderer's bars agree."""
+    image = tmp_path / "astronaut.png"
+    Image.fromarray(skimage.data.astronaut()).save(image)
+    framing = analyse(image)
+    d = direct("cinematic push in, 2 seconds", image_asset="a", image_size=framing.size, framing=framing)
+    assert "the letterbox bars are thinner" in " ".join(d.texts[1:])
+    tl = Timeline.parse(d.draft).scaled(480, 10)
+    effect = looks.effect(d.draft, tl.frames / tl.fps)
+    frames = [cv2.cvtColor(f.to_ndarray(), cv2.COLOR_YUV2RGB_I420) for f in animate(tl, lambda _: image, [], effect)]
+    rows = int((frames[0][: tl.height // 2, :, 1] <= 20).all(axis=1).sum())
+    assert rows == bar_rows((tl.width, tl.height), 2.0)
+    for frame in frames[:: len(frames) // 4]:
+        [face] = analyse_rgb(frame).faces
+        assert face[1] * tl.height >= rows and face[3] * tl.height <= tl.height - rows, face
+
+
+def test_without_faces_the_director_asks_for_nothing_more(tmp_path: Path) -> None:
+    image = tmp_path / "coffee.png"
+    Image.fromarray(skimage.data.coffee()).save(image)
+    framing = analyse(image)
+    plain = direct("push in", image_asset="c", image_size=framing.size, framing=framing)
+    cinematic = direct("cinematic push in", image_asset="c", image_size=framing.size, framing=framing)
+    video, plain_video = cinematic.draft["t"][0]["sg"][0], plain.draft["t"][0]["sg"][0]
+    assert cinematic.texts[1:] == plain.texts[1:] and video["fx"]["life"] == ["grain", "letterbox"]
+    assert video["mo"].get("keep") == plain_video["mo"].get("keep")

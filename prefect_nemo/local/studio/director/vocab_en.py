@@ -348,5 +348,7 @@ VOCABULARY = Vocabulary(
         "kept.largest": "the largest face",
         "kept.none": "none of them",
         "letterbox_upright": "Letterbox bars are for landscape frames; the {aspect} clip keeps its full height.",
+        "letterbox_faces": "A face is near the edge of the picture, so the letterbox bars are thinner, or left off, "
+        "where they would cross it.",
     },
 )
