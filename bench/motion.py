@@ -46,10 +46,11 @@ from PIL import Image
 from prefect_nemo.local.studio import frames
 from prefect_nemo.local.studio.cutout import Cutout, SubjectPop
 from prefect_nemo.local.studio.depth import DepthMap, estimate_depth
+from prefect_nemo.local.studio.letterbox import Letterbox
 from prefect_nemo.local.studio.life import Bokeh, FilmGrain, LightLeak
 from prefect_nemo.local.studio.motion import CameraPath, Motion
 from prefect_nemo.local.studio.parallax import MODES, ParallaxCamera, ParallaxMove
-from prefect_nemo.local.studio.transitions import TRANSITIONS, Shot, Transition
+from prefect_nemo.local.studio.transitions import TRANSITIONS, Drawn, Shot, Transition
 
 W, H, FPS = 1920, 1080, 30
 U8 = npt.NDArray[np.uint8]
@@ -174,6 +175,14 @@ def transition_cost(a: Scene, b: Scene, rounds: int) -> None:
     base, _ = timed.pop("push-in warp")
     cells = [f"{kind} {ms:.1f} ({x:.2f}x)" for kind, (ms, x) in timed.items()]
     print(f"transition frame, mean over {n} frames (push-in warp {base:.1f}): " + "  ".join(cells))
+    deep = a.moving(a.camera("parallax"))  # a depth shot draws its own frame; the join moves it
+    one = min(cpu_ms(deep, a.n) for _ in range(rounds))
+    cells = []
+    for kind in TRANSITIONS:
+        tr, drawn = Transition(kind, (W, H), n), Drawn(deep, (W, H), a.n - n)
+        ms = min(cpu_ms(lambda i, dst, tr=tr, d=drawn: tr.render(i, d, shots[1], dst), n, n) for _ in range(rounds))
+        cells.append(f"{kind} {ms:.1f} ({ms / one:.2f}x)")
+    print(f"transition frame from a parallax shot (parallax frame {one:.1f}): " + "  ".join(cells))
     holes = 0
     for kind in TRANSITIONS:
         tr = Transition(kind, (W, H), n)
@@ -185,7 +194,8 @@ def transition_cost(a: Scene, b: Scene, rounds: int) -> None:
 
 
 def life_cost(rounds: int) -> None:
-    effects = {"film grain": FilmGrain((W, H)), "light leak": LightLeak((W, H), 60), "bokeh": Bokeh((W, H), 60)}
+    effects = {"film grain": FilmGrain((W, H)), "light leak": LightLeak((W, H), 60), "bokeh": Bokeh((W, H), 60),
+               "letterbox": Letterbox((W, H))}  # fmt: skip
     cells = [f"{k} {min(cpu_ms(e.apply, 60) for _ in range(rounds)):.2f} ms" for k, e in effects.items()]
     print("life effects per 1080p frame: " + ", ".join(cells))
 

@@ -5,7 +5,8 @@ the director understands ("slow push in, then pan left, linear, focus at 0.62, 0
 ``camera_control`` or Luma's camera concepts describe a move, and travels inside ``ClipSpec.message()``.
 The same words typed by hand make the same draft (tests/local/studio/test_camera.py). Besides the flat
 moves, ``move`` can ask for the depth camera (``parallax``, ``dolly_zoom``, ``push_3d``) or ``pop`` (the
-subject lifted off the picture), and ``effects`` for life in the frame (grain, a light leak, bokeh).
+subject lifted off the picture), and ``effects`` for life in the frame (grain, a light leak, bokeh) and
+2.39:1 letterbox bars (landscape clips only: the backend says so and leaves them off an upright one).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ MoveName = Literal[
     "push_in", "pull_out", "pan_left", "pan_right", "pan_up", "pan_down", "ken_burns", "orbit", "static", "hold",
     "parallax", "dolly_zoom", "push_3d", "pop",
 ]  # fmt: skip
-EffectName = Literal["grain", "light_leak", "bokeh"]
+EffectName = Literal["grain", "light_leak", "bokeh", "letterbox"]
 _DEPTH = ("parallax", "dolly_zoom", "push_3d")
 _WORDS = {
     "push_in": "push in",
@@ -38,7 +39,7 @@ _WORDS = {
     "push_3d": "3D push in",
     "pop": "subject pop",
 }
-_EFFECTS = {"grain": "film grain", "light_leak": "light leak", "bokeh": "bokeh"}
+_EFFECTS = {"grain": "film grain", "light_leak": "light leak", "bokeh": "bokeh", "letterbox": "letterbox bars"}
 _EASES = {"linear": "linear", "ease_in": "ease in", "ease_out": "ease out", "ease_in_out": "ease in and out"}
 
 
@@ -57,7 +58,7 @@ class Camera(BaseModel):
     speed: Literal["slow", "normal", "fast"] = "normal"
     easing: Literal["linear", "ease_in", "ease_out", "ease_in_out"] | None = None
     focus: Literal["face", "subject"] | tuple[float, float] | None = None
-    effects: tuple[EffectName, ...] = Field(default=(), max_length=3, description="Life in the frame, in order.")
+    effects: tuple[EffectName, ...] = Field(default=(), max_length=4, description="Life in the frame, in order.")
 
     def words(self) -> str:
         """The instruction words for this camera (English, which the director always reads)."""

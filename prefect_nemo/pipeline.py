@@ -154,8 +154,9 @@ async def _run(
     session_id = record.session_id
     if not record.uploaded:
         report(name, "upload")
-        for still in stills:
-            await _step(tasks.upload_image)(credentials, session_id, still.upload_path)
+        for still in stills:  # each upload's task run named after its own image
+            upload = _step(tasks.upload_image, display_path(still.source.name))
+            await upload(credentials, session_id, still.upload_path)
         record.uploaded = True
         await asyncio.to_thread(ledger.save, record)
     if not record.generated:

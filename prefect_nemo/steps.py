@@ -89,18 +89,21 @@ def report_cancellation(flow: Any, flow_run: Any, state: Any) -> None:
     )
 
 
-def step(task: NemoTask[P, R]) -> Callable[P, Awaitable[R]]:
-    """The step to call: its async Prefect task, configured for this clip, or the plain function outside a run."""
+def step(task: NemoTask[P, R], image: str | None = None) -> Callable[P, Awaitable[R]]:
+    """The step to call: its async Prefect task, configured for this clip, or the plain function outside a run.
+
+    Its run is named after ``image`` when given (the upload of one still of a timeline), else the clip's image.
+    """
     from prefect.context import FlowRunContext, TaskRunContext
 
     async_task: Any = task.aio or task
-    image, options = _clip.get()
+    clip, options = _clip.get()
     verb = VERBS.get(async_task.name, async_task.name)
     if FlowRunContext.get() is None and TaskRunContext.get() is None:
-        return cast(Callable[P, Awaitable[R]], _tracked(async_task.fn, image, verb, None))
+        return cast(Callable[P, Awaitable[R]], _tracked(async_task.fn, clip, verb, None))
     overrides: dict[str, Any] = {"tags": {"nemo", *options.tags}}
-    if image:
-        overrides["task_run_name"] = f"{verb} {image}".replace("{", "{{").replace("}", "}}")
+    if image or clip:
+        overrides["task_run_name"] = f"{verb} {image or clip}".replace("{", "{{").replace("}", "}}")
     if async_task.retries and options.retries is not None:
         overrides["retries"] = options.retries
     if async_task.retries and options.retry_delay_seconds is not None:
@@ -108,7 +111,7 @@ def step(task: NemoTask[P, R]) -> Callable[P, Awaitable[R]]:
     if options.timeout_seconds is not None:
         overrides["timeout_seconds"] = options.timeout_seconds
     limit = options.concurrency_limit if async_task.name in BILLED else None
-    return cast(Callable[P, Awaitable[R]], _tracked(async_task.with_options(**overrides), image, verb, limit))
+    return cast(Callable[P, Awaitable[R]], _tracked(async_task.with_options(**overrides), clip, verb, limit))
 
 
 def _tracked(call: Callable[..., Awaitable[Any]], image: str, verb: str, limit: str | None) -> Callable[..., Any]:

@@ -122,6 +122,20 @@ class TestImagesToVideo:
         again = await aimages_to_video(photos, prompt, out_dir=tmp_path)
         assert again.cached and again.sha256 == result.sha256 and costly_requests(local_server) == before_rerun
 
+    async def test_each_upload_task_run_is_named_after_its_image(
+        self, harness: None, local_server: LocalServer, photos: list[Path], tmp_path: Path
+    ) -> None:
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+        state = await aimages_to_video(photos, "one video, 0.5 seconds each, 720p", out_dir=tmp_path, return_state=True)
+        async with get_client() as client:
+            run_filter = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+            names = [run.name for run in await client.read_task_runs(flow_run_filter=run_filter)]
+        uploads = sorted(name for name in names if name.startswith("upload "))
+        assert uploads == sorted(f"upload {p.name}" for p in photos), names
+        assert "generate astronaut.jpg" in names  # the clip's other steps are named after its first image
+
     def test_a_chinese_instruction_with_typed_lengths(
         self, harness: None, local_server: LocalServer, photos: list[Path], tmp_path: Path
     ) -> None:

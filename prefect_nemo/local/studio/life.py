@@ -6,7 +6,8 @@ noise field read at a new random offset each frame (no per-frame random numbers)
 at 1/8 resolution and enlarged, and bokeh discs are one precomputed sprite per size placed at sub-pixel
 positions (a tiny warp each, so slow drifts glide instead of stepping) and screened on, tinted and kept off
 faces by one look at the first frame. All are deterministic for a given seed.
-``Life`` is what a draft's ``fx.life`` list asks for, applied in the renderer's frame loop (``looks.effect``).
+``Life`` is what a draft's ``fx.life`` list asks for, applied in the renderer's frame loop (``looks.effect``);
+it may also name ``letterbox`` (``letterbox.Letterbox``), which is drawn after the others.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .framing import Box, analyse_rgb
+from .letterbox import Letterbox
 
 __all__ = ["EFFECTS", "Bokeh", "FilmGrain", "Life", "LightLeak"]
 
@@ -27,7 +29,7 @@ U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
 Planes = tuple[U8, U8, U8]
 Box4 = tuple[int, int, int, int]  # x0, y0, x1, y1 in a plane's pixels
-EFFECTS = ("grain", "light_leak", "bokeh")
+EFFECTS = ("grain", "light_leak", "bokeh", "letterbox")
 _TILE = 128  # how far the grain field reaches past the frame: the range of its per-frame offset
 
 
@@ -201,8 +203,10 @@ class Life:
     def __init__(self, names: Sequence[Any], seconds: float) -> None:
         if not isinstance(names, list | tuple) or not all(isinstance(n, str) and n in EFFECTS for n in names):
             raise ValueError(f"fx life={names!r:.80} must be a list of {', '.join(EFFECTS)}")
-        self.names, self.ms = tuple(dict.fromkeys(names)), max(1, round(seconds * 1000))
-        self._made: dict[tuple[int, int], list[FilmGrain | LightLeak | Bokeh]] = {}
+        unique = dict.fromkeys(names)
+        self.names = tuple(sorted(unique, key=lambda name: name == "letterbox"))  # bars last: they stay black
+        self.ms = max(1, round(seconds * 1000))
+        self._made: dict[tuple[int, int], list[FilmGrain | LightLeak | Bokeh | Letterbox]] = {}
 
     def apply(self, planes: Planes, t: float) -> None:
         """Frame at ``t`` seconds, in place."""
@@ -213,7 +217,9 @@ class Life:
         for effect in effects:
             effect.apply(round(t * 1000), planes)
 
-    def _make(self, name: str, size: tuple[int, int]) -> FilmGrain | LightLeak | Bokeh:
+    def _make(self, name: str, size: tuple[int, int]) -> FilmGrain | LightLeak | Bokeh | Letterbox:
+        if name == "letterbox":
+            return Letterbox(size)
         if name == "grain":
             return FilmGrain(size, strength=3.0)
         if name == "light_leak":

@@ -4,7 +4,8 @@ Frames never leave Y/U/V between warp and encoder, so a look is three 256-entry 
 plane), the vignette a gain map made once, a fade a single ``addWeighted`` toward black (Y=16, U=V=128 in
 limited range). All told a few milliseconds a 1080p frame. The draft carries these in the video segment's
 ``fx`` object (docs/draft-schema.md), with the life effects it names (``fx.life``: film grain, a light leak,
-bokeh; ``life.py``); ``effect`` turns it into one callable the frame generator calls.
+bokeh, letterbox bars; ``life.py``); ``effect`` turns it into one callable the frame generator calls, and
+``picture_rows`` says where a title may go (off the bars).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from . import letterbox
 from .life import Life
 
-__all__ = ["LOOKS", "Effect", "effect"]
+__all__ = ["LOOKS", "Effect", "effect", "picture_rows"]
 
 U8 = npt.NDArray[np.uint8]
 Planes = tuple[U8, U8, U8]
@@ -65,8 +67,7 @@ def effect(draft: Mapping[str, Any], duration: float) -> Effect | None:
     Raises:
         ValueError: an unknown look or an out-of-range value, naming the field.
     """
-    videos: list[list[Mapping[str, Any]]] = [t.get("sg") or [] for t in draft.get("t") or [] if t.get("tt") == 0]
-    fx: Mapping[str, Any] = (videos[0][0].get("fx") if videos and videos[0] else None) or {}
+    fx = _fx(draft)
     if not fx:
         return None
     look = fx.get("look")
@@ -109,6 +110,18 @@ def effect(draft: Mapping[str, Any], duration: float) -> Effect | None:
                 cv2.addWeighted(plane, k, plane, 0, black * (1 - k), dst=plane)
 
     return apply
+
+
+def picture_rows(draft: Mapping[str, Any], size: tuple[int, int]) -> tuple[int, int]:
+    """The rows of a frame of ``size`` that show picture (first, past the last): all of them unless the draft
+    asks for letterbox bars."""
+    return letterbox.picture_rows(_fx(draft).get("life"), size)
+
+
+def _fx(draft: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The first video segment's ``fx`` (it applies to the whole clip), or an empty one."""
+    videos: list[list[Mapping[str, Any]]] = [t.get("sg") or [] for t in draft.get("t") or [] if t.get("tt") == 0]
+    return (videos[0][0].get("fx") if videos and videos[0] else None) or {}
 
 
 def _vignette(shape: tuple[int, ...], strength: float) -> U8:

@@ -72,7 +72,11 @@ class TextLayer:
     legible: bool | None = None  # decided at the first frame shown: None = not yet measured
 
     @classmethod
-    def build(cls, seg: Mapping[str, Any], width: int, height: int) -> TextLayer | None:
+    def build(
+        cls, seg: Mapping[str, Any], width: int, height: int, rows: tuple[int, int] | None = None
+    ) -> TextLayer | None:
+        """The text segment ``seg`` for frames of ``width`` x ``height``, placed between ``rows`` (the first and
+        past-the-last row of picture, when letterbox bars cover the others), or ``None`` for no text."""
         text = str(seg.get("text", "")).strip()
         if not text:
             return None
@@ -90,7 +94,9 @@ class TextLayer:
         corner = pos not in ("top", "center", "bottom")
         img = _draw(text, round(size * min(width, height)), round(width * (0.6 if corner else 1.0)), rgb)
         w, h = min(img.width, width), min(img.height, height)
-        x, y = _place(str(pos), w, h, width, height)
+        top, bottom = rows or (0, height)
+        x, y = _place(str(pos), w, h, width, bottom - top)
+        y = max(0, min(y + top, height - h)) // 2 * 2
         luma = float(rgb_to_yuv(np.array([[rgb]], np.float32))[0, 0, 0])
         backing = Image.new("RGBA", img.size, (0, 0, 0, 0))
         ImageDraw.Draw(backing).rounded_rectangle(

@@ -74,7 +74,8 @@ def render_final(
     if not tl.video:
         raise ValueError("draft has no video segment (track tt=0) to render")
     effect = looks.effect(draft, tl.frames / tl.fps)  # a full-size clip of the segment already shows it
-    texts = [layer for seg in tl.texts if (layer := TextLayer.build(seg, tl.width, tl.height))]
+    rows = looks.picture_rows(draft, (tl.width, tl.height))  # a title sits on the picture, off any bars
+    texts = [layer for seg in tl.texts if (layer := TextLayer.build(seg, tl.width, tl.height, rows))]
     audio = mix_audio(tl.audio, assets, tl.frames / tl.fps) if tl.audio else None
     missing = [seg.src for seg in tl.video if seg.src not in assets]
     clip = _matching_clip(tl, assets) if missing else None

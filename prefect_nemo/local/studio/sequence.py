@@ -2,8 +2,11 @@
 
 Shots sit back to back; the transition into shot k is centred on its start, so the clip lasts exactly the sum
 of the shots. Each shot's camera path runs over every frame it shows, its half of each transition included, so
-its move carries on smoothly through the join. At most two stills are decoded at any time (the shot leaving
-and the shot arriving): a long slideshow costs two sources' memory, not one per image.
+its move carries on smoothly through the join: a flat shot is warped by the transition straight from its
+still, any other shot (depth, pop) draws the frame it would show at that time and the transition moves it
+(``transitions.Drawn``), so no shot changes its look during a join. At most two stills are decoded at any
+time (the shot leaving and the shot arriving): a long slideshow costs two sources' memory, not one per
+image, and a finished join's buffers are let go.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ import av
 
 from .frames import POOL, Effect, Planes, Timeline, Video, load_rgb, scale_for, source_planes, views
 from .overlay import TextLayer
-from .shots import Shot, open_shot
-from .transitions import TRANSITIONS, Transition, duration_frames
+from .shots import FlatShot, Shot, open_shot
+from .transitions import TRANSITIONS, Drawn, Transition, duration_frames
 from .transitions import Shot as Joining
 
 __all__ = ["Cut", "cuts", "frames", "has_transitions", "parse_transition"]
@@ -92,7 +95,7 @@ def frames(
         plan[k + 1].first + plan[k + 1].frames - 1 if k + 1 < len(plan) else tl.frames - 1 for k in range(len(plan))
     ]
     loaded: dict[int, _Loaded] = {}
-    joins: dict[int, Transition] = {}
+    joins: dict[int, tuple[Transition, Joining | Drawn, Joining | Drawn]] = {}
     pool: list[tuple[av.VideoFrame, Planes]] = []
 
     def shot(k: int) -> _Loaded:
@@ -111,13 +114,12 @@ def frames(
         frame, dst = pool[i % len(pool)]
         cut = plan[k]
         if k and cut.kind is not None and i < cut.first + cut.frames:
-            a, b = shot(k - 1), shot(k)
-            join = joins.setdefault(k, Transition(cut.kind, (w, h), cut.frames, direction=cut.direction))
-            # A join warps each shot's still along its flat camera path (a depth shot's too: a few frames).
-            leaving, arriving = (
-                Joining(a.shot.planes, a.shot.path, cut.first - a.first),
-                Joining(b.shot.planes, b.shot.path, 0),
-            )
+            if k not in joins:
+                joins.clear()  # the previous join's buffers
+                a, b = shot(k - 1), shot(k)
+                join = Transition(cut.kind, (w, h), cut.frames, direction=cut.direction)
+                joins[k] = join, _joining(a.shot, cut.first - a.first, (w, h)), _joining(b.shot, 0, (w, h))
+            join, leaving, arriving = joins[k]
             join.render(i - cut.first, leaving, arriving, dst)
         else:
             now = shot(k)
@@ -127,6 +129,14 @@ def frames(
         for layer in texts:
             layer.apply(dst, i / tl.fps)
         yield frame
+
+
+def _joining(shot: Shot, first: int, out: tuple[int, int]) -> Joining | Drawn:
+    """How a join shows ``shot`` from its frame ``first`` on: a flat shot's still is warped along its camera
+    composed with the join's move (one warp); any other shot draws its own frame, which the join moves."""
+    if isinstance(shot, FlatShot):
+        return Joining(shot.planes, shot.path, first)
+    return Drawn(shot.render, out, first)
 
 
 def _load(seg: Video, image_of: Callable[[str], Path], out: tuple[int, int], first: int, n: int) -> _Loaded:

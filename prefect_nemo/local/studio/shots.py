@@ -4,9 +4,8 @@ The draft's ``mo.mode`` picks the maker. ``flat`` is the renderer's warp (three 
 calls along a ``CameraPath``); ``parallax``, ``dolly_zoom`` and ``push_3d`` move a camera through a depth
 guess of the still (``parallax.ParallaxCamera``: one ``remap`` per plane); ``pop`` lifts the subject off a
 filled-in background (``cutout.SubjectPop``). The analysis (depth, cut-out) is made once, when the shot
-opens, seeded by the framing's subject box when the draft carries one. Every shot keeps its source
-``planes`` and a flat ``path`` so a transition between shots can warp them (``transitions.Shot``); for
-the depth camera that path is the view it glides about, for subject pop the background's camera.
+opens, seeded by the framing's subject box when the draft carries one. A transition warps a flat shot's
+``planes`` along its ``path`` itself; it asks any other shot for its frames (``sequence.py``).
 """
 
 from __future__ import annotations
@@ -37,20 +36,11 @@ _TRAVEL = 0.7  # the director's default travel: the depth camera's and the pop's
 _DIRECTIONS = {"pan_left": (-1.0, 0.0), "pan_right": (1.0, 0.0), "pan_up": (0.0, -1.0), "pan_down": (0.0, 1.0)}
 
 
-class Path(Protocol):
-    def matrices(self, i: int) -> tuple[F64, F64]: ...
-
-
 class Shot(Protocol):
     """What the frame loop asks of a still: ``n`` frames, each written into a frame's Y/U/V planes."""
 
     n: int
     planes: Planes
-
-    @property
-    def path(self) -> Path:
-        """The flat camera a transition warps this shot's planes along."""
-        ...
 
     def render(self, i: int, dst: Planes) -> None: ...
 
@@ -103,8 +93,6 @@ class DepthShot:
         )
         crop_size = (x1 - x0, y1 - y0)
         self.camera = ParallaxCamera(self.depth, self.move, crop_size, out_size, self.n)
-        flat = Motion(type="push_in", ease=motion.ease, zoom=self.move.zoom, focus=focus, travel=0.6)
-        self.path = CameraPath(flat, crop_size, out_size, self.n)
 
     def render(self, i: int, dst: Planes) -> None:
         self.camera.render(min(max(i, 0), self.n - 1), self.planes, dst)
@@ -139,7 +127,6 @@ class PopShot:
             lift /= 4
         background = replace(motion, mode="flat", subject=None, keep=keep)
         self.pop = SubjectPop(self.cutout, out_size, self.n, motion=background, lift=lift, drift=(0.0, 0.0))
-        self.path = self.pop.background
 
     def render(self, i: int, dst: Planes) -> None:
         self.pop.render(min(max(i, 0), self.n - 1), dst)

@@ -7,6 +7,11 @@ shots overlap (crossfade, the middle of zoom-through) the fainter one is warped 
 enlarged: it carries at most half the weight, so its missing detail is at most half visible, and the frame
 costs about one and a quarter warps instead of two. The first frame is exactly shot A's and the last
 exactly shot B's.
+
+A shot that is no flat warp of its still (a camera through depth, a subject pop) is a ``Drawn`` shot: it
+draws its own frame, the one it shows outside the join, and the transition moves that frame instead (drawn
+straight into the output where the transition leaves it in place), so the join neither changes its look
+nor jumps when it ends. Such a frame costs the shot's own frame plus at most the transition's warp.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy.typing as npt
 
 from .motion import ease
 
-__all__ = ["TRANSITIONS", "Shot", "Transition", "duration_frames"]
+__all__ = ["TRANSITIONS", "Drawn", "Shot", "Transition", "duration_frames"]
 
 U8 = npt.NDArray[np.uint8]
 F64 = npt.NDArray[np.float64]
@@ -32,6 +37,7 @@ _DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)} 
 _FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
 _BLACK = (16, 128, 128)  # limited-range YUV
 _THROUGH_ZOOM = 1.8  # zoom-through: how far into A the camera dives (and out of B it comes)
+_IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
 class Path(Protocol):
@@ -48,6 +54,39 @@ class Shot:
 
     def luma_matrix(self, i: int) -> F64:
         return self.path.matrices(self.first + i)[0]
+
+
+class Drawn:
+    """A shot that draws its own frames (``draw(j, dst)``, j its own frame index; ``first`` at the join's start).
+
+    Its frame is drawn once per transition frame into a buffer of the output's size, halved on demand for the
+    fainter side of a blend; where the transition shows it unmoved and whole, it is drawn into the output.
+    """
+
+    def __init__(self, draw: Callable[[int, Planes], None], out_size: tuple[int, int], first: int = 0) -> None:
+        w, h = out_size
+        self.draw, self.first = draw, first
+        self.planes: Planes = _planes((w, h))
+        self._half: Planes = _planes((w // 2, h // 2))
+        self._drawn, self._halved = -1, -1  # the frame each buffer holds
+
+    def frame(self, i: int) -> Planes:
+        """Frame ``i`` of the join, drawn into ``planes`` (once per ``i``)."""
+        if self._drawn != i:
+            self.draw(self.first + i, self.planes)
+            self._drawn = i
+        return self.planes
+
+    def halved(self, i: int) -> Planes:
+        """Frame ``i`` of the join at half size (pixel j is pixel 2j, like ``Transition._halved``)."""
+        if self._halved != i:
+            for plane, half in zip(self.frame(i), self._half, strict=True):
+                cv2.pyrDown(plane, dst=half, dstsize=half.shape[::-1])
+            self._halved = i
+        return self._half
+
+    def luma_matrix(self, i: int) -> F64:
+        return _IDENTITY
 
 
 class Transition:
@@ -73,16 +112,18 @@ class Transition:
         self._scratch: dict[tuple[int, ...], U8] = {}  # blend buffers kept between frames (use, shape)
         self._halves: dict[int, tuple[U8, Planes]] = {}  # by the id of the luma plane, which is kept alive
 
-    def _halved(self, shot: Shot) -> Planes:
+    def _halved(self, shot: Shot | Drawn, i: int) -> Planes:
         """``shot``'s planes halved (pixel j is pixel 2j), made once per still: the fainter shot of a blend
         reads this compact source instead of every other pixel of the full one."""
+        if isinstance(shot, Drawn):
+            return shot.halved(i)
         key = id(shot.planes[0])
         if key not in self._halves:
             y, u, v = (np.asarray(cv2.pyrDown(p), np.uint8) for p in shot.planes)
             self._halves[key] = (shot.planes[0], (y, u, v))
         return self._halves[key][1]
 
-    def render(self, i: int, a: Shot, b: Shot, dst: Planes) -> None:
+    def render(self, i: int, a: Shot | Drawn, b: Shot | Drawn, dst: Planes) -> None:
         """Frame ``i`` (0..n-1) of the transition written into ``dst`` (Y full, U/V half resolution)."""
         p = float(self.progress[min(max(i, 0), self.n - 1)])
         w, h = self.out
@@ -98,7 +139,7 @@ class Transition:
         else:
             self._split(a, b, i, p, dst)
 
-    def _split(self, a: Shot, b: Shot, i: int, p: float, dst: Planes) -> None:
+    def _split(self, a: Shot | Drawn, b: Shot | Drawn, i: int, p: float, dst: Planes) -> None:
         """Push (both move) and slide (the new shot moves in over the still old one): two disjoint regions."""
         w, h = self.out
         dx, dy = _DIRECTIONS[self.direction]
@@ -114,7 +155,7 @@ class Transition:
         _warp(a, i, dst, old_box, shift=old_shift)
         _warp(b, i, dst, new_box, shift=new_shift)
 
-    def _zoom_through(self, a: Shot, b: Shot, i: int, p: float, dst: Planes) -> None:
+    def _zoom_through(self, a: Shot | Drawn, b: Shot | Drawn, i: int, p: float, dst: Planes) -> None:
         """Dive into A, come out of B; the two are mixed only over the middle fifth."""
         w, h = self.out
         zoom_a = _THROUGH_ZOOM ** min(1.0, p / 0.6)
@@ -128,7 +169,7 @@ class Transition:
 
 
 def _warp(
-    shot: Shot,
+    shot: Shot | Drawn,
     i: int,
     dst: Planes,
     box: tuple[int, int, int, int],
@@ -146,6 +187,9 @@ def _warp(
     x0, y0, x1, y1 = box
     if x1 <= x0 or y1 <= y0:
         return
+    if isinstance(shot, Drawn) and half is None and zoom == 1.0 and shift == (0.0, 0.0):
+        _unmoved(shot, i, dst, box)
+        return
     step = 2 if half is not None else 1
     frame_w, frame_h = dst[0].shape[1] * step, dst[0].shape[0] * step
     centre = np.array([(frame_w - 1) / 2, (frame_h - 1) / 2])
@@ -157,20 +201,32 @@ def _warp(
     luma_off = off + lin @ (corner / zoom + base)
     chroma_off = (luma_off + luma_lin @ [0.5, 0.5] + 0.5) / 2 - 0.5
     planes, scale = (half, 0.5) if half is not None else (shot.planes, 1.0)
+    if isinstance(shot, Drawn) and half is None:
+        planes = shot.frame(i)
     for plane, target, o, s in zip(planes, dst, (luma_off, chroma_off, chroma_off), (1, 2, 2), strict=True):
         mat = np.hstack([luma_lin, o[:, None]]) * scale
         region = target[y0 // s : y1 // s, x0 // s : x1 // s]
         cv2.warpAffine(plane, mat, region.shape[::-1], dst=region, flags=_FLAGS, borderMode=cv2.BORDER_REPLICATE)
 
 
+def _unmoved(shot: Drawn, i: int, dst: Planes, box: tuple[int, int, int, int]) -> None:
+    """A drawn shot's frame ``i`` shown where it stands: drawn into ``dst`` if whole, else copied from its buffer."""
+    x0, y0, x1, y1 = box
+    if box == (0, 0, dst[0].shape[1], dst[0].shape[0]):
+        shot.draw(shot.first + i, dst)
+        return
+    for plane, target, s in zip(shot.frame(i), dst, (1, 2, 2), strict=True):
+        target[y0 // s : y1 // s, x0 // s : x1 // s] = plane[y0 // s : y1 // s, x0 // s : x1 // s]
+
+
 def _blend(
-    a: Shot,
-    b: Shot,
+    a: Shot | Drawn,
+    b: Shot | Drawn,
     i: int,
     p: float,
     dst: Planes,
     scratch: dict[tuple[int, ...], U8],
-    halved: Callable[[Shot], Planes],
+    halved: Callable[[Shot | Drawn, int], Planes],
     zooms: tuple[float, float] = (1.0, 1.0),
 ) -> None:
     """``(1 - p) a + p b``: the stronger shot at full resolution, the fainter at half, enlarged by
@@ -187,11 +243,17 @@ def _blend(
         return scratch[key]
 
     small: Planes = (buffer((h // 2, w // 2)), buffer((h // 4, w // 4), 1), buffer((h // 4, w // 4), 2))
-    _warp(faint, i, small, (0, 0, w // 2, h // 2), zoom=z_faint, half=halved(faint))
+    _warp(faint, i, small, (0, 0, w // 2, h // 2), zoom=z_faint, half=halved(faint, i))
     for target, part in zip(dst, small, strict=True):
         big = buffer(target.shape, 3)
         cv2.pyrUp(part, dst=big, dstsize=target.shape[::-1])
         cv2.addWeighted(target, 1.0 - weight, big, weight, 0.0, dst=target)
+
+
+def _planes(size: tuple[int, int]) -> Planes:
+    """Y, U and V buffers for a frame of ``size`` (chroma at half resolution)."""
+    w, h = size
+    return np.empty((h, w), np.uint8), np.empty((h // 2, w // 2), np.uint8), np.empty((h // 2, w // 2), np.uint8)
 
 
 def _fade(dst: Planes, level: float) -> None:

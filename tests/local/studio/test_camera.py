@@ -38,6 +38,7 @@ def draft(message: str) -> dict[str, Any]:
         (Camera(move="pan_left", then=("pop",)), "pan left, then subject pop"),
         (Camera(effects=("grain",)), "push in, with film grain"),
         (Camera(move="parallax", effects=("light_leak", "bokeh")), "parallax, with light leak and bokeh"),
+        (Camera(effects=("letterbox", "grain")), "push in, with letterbox bars and film grain"),
         (Camera(move="pan_up", then=("pan_down", "static")), "tilt up, then tilt down, then static shot"),
         (Camera(move="ken_burns", easing="ease_in_out"), "Ken Burns, ease in and out"),
     ],
@@ -62,6 +63,7 @@ def test_a_typed_focus_point_is_exact() -> None:
         (Camera(move="dolly_zoom"), "dolly_zoom", []),
         (Camera(move="push_3d"), "push_3d", []),
         (Camera(move="pop", effects=("grain", "bokeh")), "pop", ["grain", "bokeh"]),
+        (Camera(move="parallax", effects=("letterbox",)), "parallax", ["letterbox"]),
         (Camera(move="orbit"), None, []),
     ],
 )

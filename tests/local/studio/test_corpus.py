@@ -110,7 +110,11 @@ CORPUS: list[tuple[str, dict[str, Any], str]] = [
     ("parallax then pan left", {"mode": "parallax"}, "pan left"),
     ("film grain", {"life": ("grain",)}, ""),
     ("grainy", {"life": ("grain",)}, ""),
-    ("cinematic", {"life": ("grain",)}, ""),
+    ("cinematic", {"life": ("grain", "letterbox")}, ""),
+    ("letterboxed, 2.39 black bars", {"life": ("letterbox",), "size": H}, ""),
+    ("cinemascope bars with film grain", {"life": ("letterbox", "grain")}, ""),
+    ("cinematic vertical video", {"life": ("grain",), "size": V}, "Letterbox bars are for landscape frames"),
+    ("square letterbox", {"life": (), "size": S}, "the 1:1 clip keeps its full height"),
     ("cinematic soundtrack", {"life": (), "mood": "cinematic"}, ""),
     ("dreamy", {"life": ("light_leak", "bokeh")}, ""),
     ("sparkle", {"life": ("bokeh",)}, ""),
@@ -268,7 +272,10 @@ CORPUS: list[tuple[str, dict[str, Any], str]] = [
     ("主体突出", {"mode": "pop"}, ""),
     ("抠图弹出效果", {"mode": "pop"}, ""),
     ("胶片颗粒", {"life": ("grain",)}, ""),
-    ("电影感", {"life": ("grain",), "look": "contrast"}, ""),
+    ("电影感", {"life": ("grain", "letterbox"), "look": "contrast"}, ""),
+    ("宽银幕效果", {"life": ("letterbox",), "size": H}, ""),
+    ("加上下黑边", {"life": ("letterbox",)}, ""),
+    ("竖屏电影感", {"life": ("grain",), "size": V}, "宽银幕遮幅只用于横屏画面"),
     ("梦幻", {"life": ("light_leak", "bokeh")}, ""),
     ("闪光粒子", {"life": ("bokeh",)}, ""),
     ("加漏光", {"life": ("light_leak",)}, ""),
@@ -362,3 +369,11 @@ class TestChineseRefine:
     def test_longer_without_a_number_asks_for_one(self, first: dict[str, Any]) -> None:
         d = direct("长一点", image_asset="i", image_size=(3000, 2000), previous=first)
         assert "秒数" in " ".join(d.texts)
+
+
+def test_turning_a_letterboxed_clip_upright_leaves_the_bars_off_and_says_so() -> None:
+    wide = direct("cinematic", image_asset="i", image_size=(3000, 2000))
+    assert facts(wide)["life"] == ("grain", "letterbox")
+    upright = facts(direct("make it vertical", image_asset="i", image_size=(3000, 2000), previous=wide.draft))
+    assert upright["size"] == V and upright["life"] == ("grain",)
+    assert "Letterbox bars are for landscape frames; the 9:16 clip keeps its full height." in upright["notes"]

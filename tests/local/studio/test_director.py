@@ -77,7 +77,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("push in then parallax", {"mode": "parallax"}, "one move on its own"),
     ("sparkle", {"life": ("bokeh",)}, ""),
     ("dreamy", {"life": ("light_leak", "bokeh")}, ""),
-    ("cinematic film grain", {"life": ("grain",)}, ""),
+    ("cinematic film grain", {"life": ("grain", "letterbox")}, ""),
     ("light leaks", {"life": ("light_leak",)}, ""),
     ("static shot, no motion", {"motion": "static", "zoom": (1.0, 1.0)}, ""),
     ("push in toward the top-left corner", {"focus": (0.25, 0.25)}, ""),

@@ -11,9 +11,10 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from prefect_nemo.local.studio.frames import Timeline, animate
+from prefect_nemo.local.studio.frames import Timeline, animate, load_rgb, scale_for, source_planes
+from prefect_nemo.local.studio.motion import CameraPath
 from prefect_nemo.local.studio.sequence import cuts, has_transitions
-from prefect_nemo.local.studio.transitions import TRANSITIONS
+from prefect_nemo.local.studio.transitions import TRANSITIONS, Shot, Transition
 
 FPS, SHOT_MS = 10, 1000
 NAMES = ("astronaut", "coffee", "chelsea")
@@ -115,3 +116,40 @@ def test_a_depth_shot_takes_part_in_a_timeline(
     assert np.array_equal(deep_frames[3], flat_frames[3])
     assert np.abs(luma(deep_frames, 15) - luma(flat_frames, 15)).mean() > 1.0
     assert all(frame.min() < frame.max() for frame in deep_frames)  # never a blank frame
+
+
+@pytest.mark.parametrize("kind", ["crossfade", "push", "dip_to_black"])
+def test_a_parallax_shot_does_not_jump_when_a_join_ends_or_begins(photos: dict[str, Path], kind: str) -> None:
+    deep = draft(kind)
+    deep["t"][0]["sg"][1]["mo"] = {"type": "push_in", "mode": "parallax"}
+    frames = render(photos, deep)
+    [_, into, out_of] = cuts(Timeline.parse(deep))
+    step = [float(np.abs(luma(frames, i + 1) - luma(frames, i)).mean()) for i in range(len(frames) - 1)]
+    own = max(step[into.first + into.frames : out_of.first - 1])  # the parallax shot alone, frame to frame
+    assert own > 0.3  # it moves
+    # The join into it ends on its own frame, and the join out of it starts on its own frame.
+    assert step[into.first + into.frames - 1] <= 1.5 * own
+    assert step[out_of.first - 1] <= 1.5 * own
+
+
+@pytest.mark.parametrize("kind", TRANSITIONS)
+def test_a_flat_join_warps_each_still_along_its_camera(photos: dict[str, Path], kind: str) -> None:
+    """A join between flat shots is one warp of each still (no shot frame drawn first): the frames are exactly
+    the transition's over the two stills' planes and camera paths."""
+    d = draft(kind)
+    tl = Timeline.parse(d)
+    frames = [f.to_ndarray() for f in animate(tl, lambda src: photos[src], [])]
+    [_, into, out_of] = cuts(tl)
+    still = []
+    # each shot's camera runs over every frame it shows, both joins included
+    for seg, n in ((tl.video[0], into.first + into.frames), (tl.video[1], out_of.first + out_of.frames - into.first)):
+        planes = source_planes(load_rgb(photos[seg.src], scale_for(seg.motion, tl.width, tl.height)))
+        path = CameraPath(seg.motion, planes[0].shape[::-1], (tl.width, tl.height), n)
+        still.append((planes, path))
+    a, b = Shot(*still[0], into.first), Shot(*still[1], 0)
+    join = Transition(kind, (tl.width, tl.height), into.frames, direction="left")
+    for j in range(into.frames):
+        y, u, v = (np.zeros(shape, np.uint8) for shape in ((90, 160), (45, 80), (45, 80)))
+        join.render(j, a, b, (y, u, v))
+        got = frames[into.first + j]  # I420: the Y rows, then U and V packed
+        assert np.array_equal(got[:90], y) and np.array_equal(got[90:].ravel(), np.concatenate([u.ravel(), v.ravel()]))

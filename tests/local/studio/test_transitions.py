@@ -10,7 +10,7 @@ import skimage.data
 
 from prefect_nemo.local.studio.frames import source_planes
 from prefect_nemo.local.studio.motion import CameraPath, Motion
-from prefect_nemo.local.studio.transitions import TRANSITIONS, Shot, Transition
+from prefect_nemo.local.studio.transitions import TRANSITIONS, Drawn, Shot, Transition
 
 OUT = (320, 180)
 N = 9
@@ -91,6 +91,39 @@ def test_a_crossfade_weighs_the_shots_by_its_progress(shots: tuple[Shot, Shot]) 
     tr.render(1, a, b, got)  # 25% of the way: a at full resolution, b (fainter) at half, enlarged
     want = 0.75 * _plain(a, 1)[0] + 0.25 * _plain(b, 1)[0]
     assert np.abs(got[0] - want).mean() < 2.5
+
+
+class _Draws:
+    """A still's flat frames drawn whole (as a depth camera draws its own), and which frames were asked for."""
+
+    def __init__(self, shot: Shot) -> None:
+        self.shot, self.asked = shot, list[int]()
+
+    def __call__(self, j: int, dst: Planes) -> None:
+        self.asked.append(j)
+        for target, plane in zip(dst, _plain(self.shot, j - self.shot.first), strict=True):
+            target[:] = plane
+
+
+@pytest.mark.parametrize("kind", TRANSITIONS)
+def test_a_drawn_shot_is_moved_like_its_still(shots: tuple[Shot, Shot], kind: str) -> None:
+    """Drawing a shot's own frame and moving it gives what warping its still does (up to one more resampling),
+    each frame drawn once, and the join starts and ends on the shots' own frames exactly."""
+    a, b = shots
+    draws = _Draws(a), _Draws(b)
+    drawn_a, drawn_b = Drawn(draws[0], OUT, a.first), Drawn(draws[1], OUT, b.first)
+    worst = 0.0
+    for i in range(N):
+        want, got = _blank(), _blank()
+        Transition(kind, OUT, N).render(i, a, b, want)
+        Transition(kind, OUT, N).render(i, drawn_a, drawn_b, got)
+        worst = max(worst, *(np.abs(g.astype(int) - w).mean() for g, w in zip(got, want, strict=True)))
+        if i in (0, N - 1):
+            assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)), f"{kind} frame {i}"
+    assert worst < 1.0, kind
+    for d in draws:
+        assert len(d.asked) == len(set(d.asked)) <= N
+        assert all(d.shot.first <= j < d.shot.first + N for j in d.asked)
 
 
 def test_unknown_names_are_refused() -> None:

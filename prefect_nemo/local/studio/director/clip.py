@@ -41,7 +41,7 @@ class Clip:
     fade_in: int = 0  # ms from black
     fade_out: int = 0  # ms to black
     loop: int = 0  # ms of the end crossfading into the start
-    life: tuple[str, ...] = ()  # life in the frame: grain, light_leak, bokeh
+    life: tuple[str, ...] = ()  # life in the frame: grain, light_leak, bokeh, letterbox
     clip: str | None = None
     aim: str | None = None  # what the camera heads for, if the picture's analysis chose it: subject/face/text
 

@@ -52,7 +52,7 @@ class Reader(Scanner):
         clip = self._look(self._life(clip))
         clip = self._title(clip, fresh)
         clip = self._motion(clip)
-        return self._music(clip, fresh)
+        return self._bars(self._music(clip, fresh))
 
     def _duration(self, clip: Clip) -> Clip:
         seen: float | None = None
@@ -117,10 +117,20 @@ class Reader(Scanner):
         return clip
 
     def _life(self, clip: Clip) -> Clip:
-        """Grain, light leaks, bokeh. Read, not blanked: "cinematic" and "dreamy" also name a style or a mood."""
+        """Grain, light leaks, bokeh, letterbox bars. Read, not blanked: "cinematic" and "dreamy" also name a
+        style or a mood."""
         found = [name for _, what, _ in _find(self.rows("life"), self.text) for name in what.split("+")]
         self.understood |= bool(found)
         return replace(clip, life=tuple(dict.fromkeys([*clip.life, *found]))) if found else clip
+
+    def _bars(self, clip: Clip) -> Clip:
+        """Letterbox bars only on a landscape frame: on an upright or square one they are said and left off
+        (also when a later instruction turns a letterboxed clip upright)."""
+        w, h = clip.size_px
+        if "letterbox" in clip.life and w <= h:
+            self.note("letterbox_upright", aspect=clip.aspect)
+            return replace(clip, life=tuple(name for name in clip.life if name != "letterbox"))
+        return clip
 
     def _look(self, clip: Clip) -> Clip:
         """Style words first (they set defaults), then explicit looks, vignettes and fades."""

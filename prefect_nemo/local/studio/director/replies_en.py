@@ -80,6 +80,7 @@ REPLIES: dict[str, str] = {
     "life.grain": "film grain",
     "life.light_leak": "a drifting light leak",
     "life.bokeh": "floating bokeh",
+    "life.letterbox": "2.39:1 letterbox bars",
     "seconds": "{seconds} seconds long",
     "fps": "{fps} fps",
     # notes: what was ignored, changed or could not be done
@@ -129,4 +130,7 @@ REPLIES: dict[str, str] = {
     "faces_cut": "Not every face fits a {aspect} frame; I kept {kept} whole.",
     "kept.largest": "the largest face",
     "kept.none": "none of them",
+    "letterbox_upright": "Letterbox bars are for landscape frames; the {aspect} clip keeps its full height.",
+    "letterbox_faces": "A face is near the edge of the picture, so the letterbox bars are thinner, or left off, "
+    "where they would cross it.",
 }

@@ -81,6 +81,7 @@ REPLIES: dict[str, str] = {
     "life.grain": "胶片颗粒",
     "life.light_leak": "流动的漏光",
     "life.bokeh": "漂浮的光斑",
+    "life.letterbox": "2.39:1 宽银幕遮幅",
     "seconds": "时长{seconds}秒",
     "fps": "每秒{fps}帧",
     "unsupported": "这里无法添加{what}，所以没有加。",
@@ -127,4 +128,6 @@ REPLIES: dict[str, str] = {
     "faces_cut": "{aspect} 画面放不下所有人脸；我保证了{kept}完整。",
     "kept.largest": "最大的那张脸",
     "kept.none": "没有一张脸能",
+    "letterbox_upright": "宽银幕遮幅只用于横屏画面；{aspect} 视频保持完整高度，不加黑边。",
+    "letterbox_faces": "人脸靠近画面边缘，黑边会在可能遮住人脸的地方变窄或不加。",
 }

@@ -66,7 +66,7 @@ class Vocabulary:
     colours: Table  # -> #rrggbb
     colour_place: tuple[str, ...]  # templates tying a colour to the text: {colour} and {text}
     looks: Table  # -> one of LOOKS
-    life: Table  # -> life effects ("grain", "light_leak", "bokeh"), several joined by "+"
+    life: Table  # -> life effects ("grain", "light_leak", "bokeh", "letterbox"), several joined by "+"
     vignette: Table  # -> strength as text ("0.35")
     fades: Table  # -> fade_in, fade_out, fade_both, loop
     styles: Table  # -> a key of STYLES

@@ -165,7 +165,8 @@ VOCABULARY = Vocabulary(
     ),
     life=(
         (r"\bfilm[\s-]*grain\b|\bgrain(?:y)?\b", "grain"),
-        (r"\bcinematic\b(?!\s+(?:soundtrack|music|score|songs?|bgm|tune|beats?|audio|sound))", "grain"),
+        (r"\bcinematic\b(?!\s+(?:soundtrack|music|score|songs?|bgm|tune|beats?|audio|sound))", "grain+letterbox"),
+        (r"\bletter[\s-]*box(?:ed|es|ing)?\b|\bblack\s+bars\b|\bcinema\s*scope\b|\bscope\s+bars\b", "letterbox"),
         (r"\blight[\s-]*leaks?\b", "light_leak"),
         (r"\bdream(?:y|like)\b", "light_leak+bokeh"),
         (r"\bbokeh\b|\bsparkl\w*|\bparticles?\b|\bglitter\w*|\bfloating\s+lights?\b", "bokeh"),

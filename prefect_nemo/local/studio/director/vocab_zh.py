@@ -133,7 +133,9 @@ VOCABULARY = Vocabulary(
         (r"冷色调?|冷调|清冷", "cool"),
     ),
     life=(
-        (r"胶片\s*颗粒|颗粒感|电影感|噪点", "grain"),
+        (r"电影感", "grain+letterbox"),
+        (r"胶片\s*颗粒|颗粒感|噪点", "grain"),
+        (r"宽银幕|遮幅|上下黑边|黑边", "letterbox"),
         (r"漏光", "light_leak"),
         (r"梦幻|如梦", "light_leak+bokeh"),
         (r"光斑|闪光|闪闪|粒子|散景", "bokeh"),
