@@ -3,7 +3,7 @@
 The draft's ``mo.mode`` picks the maker. ``flat`` is the renderer's warp (three sub-pixel ``warpAffine``
 calls along a ``CameraPath``); ``parallax``, ``dolly_zoom`` and ``push_3d`` move a camera through a depth
 guess of the still (``parallax.ParallaxCamera``: one ``remap`` per plane); ``pop`` lifts the subject off a
-filled-in background (``cutout.SubjectPop``). The analysis (depth, cut-out) is made once, when the shot
+filled-in background (``subject_pop.SubjectPop``). The analysis (depth, cut-out) is made once, when the shot
 opens, seeded by the framing's subject box when the draft carries one. A transition warps a flat shot's
 ``planes`` along its ``path`` itself; it asks any other shot for its frames (``sequence.py``).
 """
@@ -18,10 +18,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from .cutout import Cutout, SubjectPop
+from .cutout import Cutout
 from .depth import DepthMap, estimate_depth
 from .motion import DEPTH_MODES, CameraPath, Motion
 from .parallax import ParallaxCamera, ParallaxMove
+from .subject_pop import SubjectPop
 
 __all__ = ["DepthShot", "FlatShot", "PopShot", "Shot", "open_shot", "picture_depth"]
 
