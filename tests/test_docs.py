@@ -71,7 +71,7 @@ def env(harness: None, local_server: object) -> dict[str, str]:
     return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PYTHONPATH": str(ROOT)}
 
 
-PARALLEL_SNIPPETS = 2
+PARALLEL_SNIPPETS = 3
 """Two snippets at a time: more would starve each other's renders on two cores."""
 
 
