@@ -338,8 +338,10 @@ def format_table(outcomes: list[Outcome]) -> str:
 
 
 PARALLEL_CASES = 3
-"""Cases run two at a time (each with its own server): one batch leaves the two cores idle half the time.
-Three at a time is barely faster and has overloaded Prefect's test server (503 on creating a flow run)."""
+"""Cases run three at a time (each with its own server): a batch spends much of its time waiting (back-offs,
+polls, Retry-After). On the 2-core machine the module took 200 s with two, 183 s with three: near the floor
+of its CPU time (about 15 s a case: client, backend and Prefect's server). A 503 from Prefect's test server
+under load is retried by Prefect's client."""
 
 
 def start_matrix(
