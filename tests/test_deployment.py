@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+import tenacity
 
 from tests.conftest import write_image
 
@@ -93,7 +94,19 @@ def prefect(env: dict[str, str], *args: str, timeout: float = 180) -> str:
     return done.stdout + done.stderr
 
 
+def _busy(error: BaseException) -> bool:
+    return isinstance(error, httpx.HTTPStatusError) and error.response.status_code in (429, 503)
+
+
+@tenacity.retry(
+    retry=tenacity.retry_if_exception(_busy),
+    wait=tenacity.wait_exponential(multiplier=0.5, max=5),
+    stop=tenacity.stop_after_attempt(6),
+    reraise=True,
+)
 def api(env: dict[str, str], method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One call to the server's REST API. A busy server (503: its SQLite database locked by the worker's
+    writes) is asked again, as Prefect's own client does."""
     response = httpx.request(method, env["PREFECT_API_URL"] + path, json=body, timeout=30)
     response.raise_for_status()
     return response.json()
