@@ -23,6 +23,7 @@ from prefect_nemo.local.studio.overlay import TextLayer
 from prefect_nemo.local.studio.renderer import render_final
 
 U8 = npt.NDArray[np.uint8]
+ROOT = Path(__file__).resolve().parents[3]
 Planes = tuple[U8, U8, U8]
 
 
@@ -140,12 +141,35 @@ def test_faces_stay_between_the_bars_in_every_frame_and_the_reply_says_when_the_
         assert face[1] * tl.height >= rows and face[3] * tl.height <= tl.height - rows, face
 
 
-def test_without_faces_the_director_asks_for_nothing_more(tmp_path: Path) -> None:
-    image = tmp_path / "coffee.png"
-    Image.fromarray(skimage.data.coffee()).save(image)
+def test_without_faces_the_subject_is_kept_a_bar_clear_of_the_frame_edges(tmp_path: Path) -> None:
+    """A page of text (scikit-image's scan) has room above and below its paragraph: the bars stay, and the box
+    the camera keeps in view grows by a bar above and below it, so the bars never reach the paragraph."""
+    image = tmp_path / "page.png"
+    Image.fromarray(skimage.data.page()).save(image)
+    page = analyse(image)
+    assert page.subject is not None and not page.faces
+    d = direct("cinematic push in, 2 seconds", image_asset="p", image_size=page.size, framing=page)
+    plain = direct("push in, 2 seconds", image_asset="p", image_size=page.size, framing=page)
+    video = d.draft["t"][0]["sg"][0]
+    assert video["fx"]["life"] == ["grain", "letterbox"] and d.texts[1:] == plain.texts[1:]
+    kept, subject = video["mo"]["keep"], page.subject
+    bar = bar_rows((1920, 1080)) / 1080  # the page is wider than 16:9: the widest view shows its full height
+    assert kept[1] <= subject[1] - bar and kept[3] >= subject[3] + bar
+
+
+@pytest.mark.parametrize("photo", ["product", "coffee"])
+def test_a_subject_with_no_room_for_the_bars_keeps_the_full_frame(photo: str, tmp_path: Path) -> None:
+    """The bottle with its cap, and the cup on its saucer, nearly fill a 16:9 view from top to bottom: scope
+    bars would cut them, so the bars are left off, the framing is the plain one, and the reply says so."""
+    if photo == "coffee":
+        image = tmp_path / "coffee.png"
+        Image.fromarray(skimage.data.coffee()).save(image)
+    else:
+        image = ROOT / "examples" / "product.jpg"
     framing = analyse(image)
     plain = direct("push in", image_asset="c", image_size=framing.size, framing=framing)
     cinematic = direct("cinematic push in", image_asset="c", image_size=framing.size, framing=framing)
     video, plain_video = cinematic.draft["t"][0]["sg"][0], plain.draft["t"][0]["sg"][0]
-    assert cinematic.texts[1:] == plain.texts[1:] and video["fx"]["life"] == ["grain", "letterbox"]
-    assert video["mo"].get("keep") == plain_video["mo"].get("keep")
+    assert video["fx"]["life"] == ["grain"] and video["mo"].get("keep") == plain_video["mo"].get("keep")
+    note = "The subject has no room for letterbox bars above and below it, so I left them off."
+    assert cinematic.texts[1:] == [note, *plain.texts[1:]]

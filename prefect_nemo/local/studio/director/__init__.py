@@ -133,36 +133,46 @@ def _frame(clip: Clip, framing: Framing, reader: Reader) -> Clip:
             box = max(framing.faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1]))
         legs[i] = replace(legs[i], zoom=(1.0, _fill(framing, box, aspect)), focus=centre(box), travel=1.0)
         mo = replace(mo, keep=_keep_with(framing, box, aspect))
-    keep = _between_bars(framing, mo.keep, clip, reader)
+    keep, bars = _between_bars(framing, mo.keep, clip, reader)
     lead = replace(legs[0], keep=keep, then=tuple(legs[1:]), subject=_subject(framing, mo.mode, reader))
-    return replace(clip, motion=lead, aim=aim if not any(reader.aims) else None)
+    life = clip.life if bars else tuple(effect for effect in clip.life if effect != "letterbox")
+    return replace(clip, motion=lead, life=life, aim=aim if not any(reader.aims) else None)
 
 
-def _between_bars(framing: Framing, keep: Box | None, clip: Clip, reader: Reader) -> Box | None:
-    """With letterbox bars, the keep box grown so the faces in it stay between the bars in every frame.
+def _between_bars(framing: Framing, keep: Box | None, clip: Clip, reader: Reader) -> tuple[Box | None, bool]:
+    """With letterbox bars, the keep box grown so the faces in it (or, with none, the subject) stay between
+    the bars in every frame; and whether the bars stay.
 
     The camera holds the keep box in view; growing the faces' rows by one bar (in image units at the widest
     view, more than a bar covers once zoomed in) and the top of the hair keeps them off the bars. Where the
     scope bars leave no such box on the picture, the next cinema ratio's thinner bars are tried, and the reply
-    says the bars give way (the renderer thins or leaves them off where they would cross a face).
+    says the bars give way (the renderer thins or leaves them off where they would cross a face). A subject
+    the scope bars cannot leave whole (a bottle nearly as tall as the photograph) keeps the full frame
+    instead: the bars are left off, and the reply says so.
     """
     w, h = clip.size_px
     faces = [f for f in framing.faces if keep and f[0] >= keep[0] and f[1] >= keep[1] and f[2] <= keep[2]
              and f[3] <= keep[3]]  # fmt: skip
-    if "letterbox" not in clip.life or not bar_rows((w, h)) or keep is None or not faces:
-        return keep
+    guarded = faces or ([framing.subject] if framing.subject is not None else [])
+    if "letterbox" not in clip.life or not bar_rows((w, h)) or keep is None or not guarded:
+        return keep, True
     iw, ih = framing.size
-    x0, y0, x1, y1 = union(faces)
-    hair = 1.5 * FACE_MARGIN * max(f[3] - f[1] for f in faces)  # the renderer's margin, and some to spare
-    for ratio in RATIOS:
+    x0, y0, x1, y1 = union(guarded)
+    # Above and below what is guarded, room for what the box may leave out: hair above a face (the renderer's
+    # margin, and more), a cap or a lid above a product.
+    hair = 1.5 * FACE_MARGIN * max(f[3] - f[1] for f in guarded)
+    for ratio in RATIOS if faces else RATIOS[:1]:  # the renderer thins the bars for faces only
         bar = bar_rows((w, h), ratio) / h * min(ih, iw * h / w) / ih + hair
         grown = union((keep, (x0, y0 - bar, x1, y1 + bar)))
         if grown[1] >= 0.0 and grown[3] <= 1.0 and framing.fits(grown, w / h):
             if ratio != RATIOS[0]:
                 reader.note("letterbox_faces")
-            return grown
+            return grown, True
+    if not faces:
+        reader.note("letterbox_subject")
+        return keep, False
     reader.note("letterbox_faces")
-    return keep
+    return keep, True
 
 
 def _subject(framing: Framing, mode: str, reader: Reader) -> Box | None:

@@ -131,6 +131,7 @@ REPLIES: dict[str, str] = {
     "kept.largest": "the largest face",
     "kept.none": "none of them",
     "letterbox_upright": "Letterbox bars are for landscape frames; the {aspect} clip keeps its full height.",
+    "letterbox_subject": "The subject has no room for letterbox bars above and below it, so I left them off.",
     "letterbox_faces": "A face is near the edge of the picture, so the letterbox bars are thinner, or left off, "
     "where they would cross it.",
 }

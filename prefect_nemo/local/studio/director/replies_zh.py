@@ -129,5 +129,6 @@ REPLIES: dict[str, str] = {
     "kept.largest": "最大的那张脸",
     "kept.none": "没有一张脸能",
     "letterbox_upright": "宽银幕遮幅只用于横屏画面；{aspect} 视频保持完整高度，不加黑边。",
+    "letterbox_subject": "主体上下没有留出宽银幕黑边的空间，所以没有加黑边。",
     "letterbox_faces": "人脸靠近画面边缘，黑边会在可能遮住人脸的地方变窄或不加。",
 }
