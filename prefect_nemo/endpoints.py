@@ -6,6 +6,7 @@ Kept apart because it is one concept, the contract's list of calls (nemo-api.md)
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,17 +33,7 @@ class Endpoints:
     _seen_tokens: set[str]
     _token_store: TokenStore
 
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        auth: bool = True,
-        idempotent: bool = True,
-        deadline: Deadline | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        raise NotImplementedError  # NemoClient's
+    _call: Callable[..., Awaitable[Any]]  # NemoClient's: (method, path, *, auth, idempotent, deadline, **httpx)
 
     @staticmethod
     def _model(model: type[M], data: Any, endpoint: str) -> M:
