@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-__all__ = ["Box", "Framing", "analyse", "analyse_rgb"]
+__all__ = ["Box", "Framing", "analyse", "analyse_rgb", "find_faces", "overlap", "union"]
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in 0..1 image coordinates
 U8 = npt.NDArray[np.uint8]
@@ -30,13 +30,14 @@ _MARGIN = 0.12  # a face box grows by this share of its size on each side (hair,
 
 @dataclass(frozen=True)
 class Framing:
-    """Where the faces, the main subject and the text blocks are, and where a camera should head."""
+    """Where the faces, the main subject and the text (blocks and lines) are, and where a camera should head."""
 
     size: tuple[int, int] = (1, 1)  # the upright image's width and height in pixels
     faces: tuple[Box, ...] = ()
     subject: Box | None = None
     texts: tuple[Box, ...] = ()
     focus: tuple[float, float] = (0.5, 0.5)
+    lines: tuple[Box, ...] = ()  # every line of text, a block's and a lone one's (a heading)
 
     def keep(self, aspect: float) -> Box | None:
         """The box every frame of a clip with output ``aspect`` (w/h) must show whole.
@@ -52,6 +53,20 @@ class Framing:
             largest = max(self.faces, key=_area)
             return largest if self.fits(largest, aspect) else None
         return None
+
+    def with_text(self, box: Box) -> Box:
+        """``box`` grown to take in the lines of text that continue it: each line across from it and no further
+        above or below it than the line's own height (a heading over its paragraph, a caption under a
+        product), then the lines continuing those."""
+        x0, y0, x1, y1 = box
+        todo = list(self.lines)
+        while True:
+            near = [ln for ln in todo if ln[0] < x1 and ln[2] > x0 and y0 - (ln[3] - ln[1]) <= ln[3]
+                    and ln[1] <= y1 + (ln[3] - ln[1])]  # fmt: skip
+            if not near:
+                return x0, y0, x1, y1
+            x0, y0, x1, y1 = union([(x0, y0, x1, y1), *near])
+            todo = [ln for ln in todo if ln not in near]
 
     def fits(self, box: Box, aspect: float) -> bool:
         """Whether the widest crop of ``aspect`` that fits the image can contain ``box``."""
@@ -70,6 +85,13 @@ class Framing:
 
 def union(boxes: tuple[Box, ...] | list[Box]) -> Box:
     return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box's area."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    return ix * iy / max(1e-9, min(_area(a), _area(b)))
 
 
 def centre(box: Box) -> tuple[float, float]:
@@ -93,18 +115,15 @@ def analyse(image: Path) -> Framing:
 
 def analyse_rgb(rgb: U8, size: tuple[int, int] | None = None) -> Framing:
     """Analyse an RGB array (any size; reduced here). ``size`` is the full image's size, if this is a copy."""
+    rgb = _reduced(rgb)
     h, w = rgb.shape[:2]
-    f = min(1.0, _SIDE / max(w, h))
-    if f < 1:
-        rgb = np.asarray(cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA), np.uint8)
-        h, w = rgb.shape[:2]
     gray = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), np.uint8)
     if float(rgb.std()) < 1.0:  # a flat picture: nothing stands out, and normalising noise would invent it
         return Framing(size=size or (w, h))
     faces = _faces(gray)
     sal = _saliency(rgb)
     subject = _subject(sal)
-    texts = _texts(gray, faces)
+    texts, lines = _texts(gray, faces)
     if faces:
         focus = centre(union(faces))
     elif float(sal.max()) > 1e-3:
@@ -115,7 +134,24 @@ def analyse_rgb(rgb: U8, size: tuple[int, int] | None = None) -> Framing:
                  round(float((weight * (ys + 0.5)).sum()) / total / h, 4))  # fmt: skip
     else:
         focus = (0.5, 0.5)
-    return Framing(size=size or (w, h), faces=faces, subject=subject, texts=texts, focus=focus)
+    return Framing(size=size or (w, h), faces=faces, subject=subject, texts=texts, focus=focus, lines=lines)
+
+
+def find_faces(rgb: U8) -> tuple[Box, ...]:
+    """The faces alone (0..1 boxes, with margin), as ``analyse_rgb`` finds them: for a look at many frames."""
+    small = _reduced(rgb)
+    if float(small.std()) < 1.0:  # a flat picture (as in ``analyse_rgb``)
+        return ()
+    return _faces(np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), np.uint8))
+
+
+def _reduced(rgb: U8) -> U8:
+    """``rgb`` shrunk so its longer side is at most ``_SIDE`` pixels."""
+    h, w = rgb.shape[:2]
+    f = min(1.0, _SIDE / max(w, h))
+    if f >= 1:
+        return rgb
+    return np.asarray(cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA), np.uint8)
 
 
 @functools.cache
@@ -197,13 +233,14 @@ def _subject(sal: F32) -> Box | None:
     return _rounded((x / w, y / h, (x + bw) / w, (y + bh) / h))
 
 
-def _texts(gray: U8, faces: tuple[Box, ...]) -> tuple[Box, ...]:
-    """Text blocks: morphological gradient, Otsu, closed along lines; kept when wide, dense and not a face."""
+def _texts(gray: U8, faces: tuple[Box, ...]) -> tuple[tuple[Box, ...], tuple[Box, ...]]:
+    """Text blocks and lines: morphological gradient, Otsu, closed along lines; a line is kept when wide, dense
+    and not on a face, a block when it holds two lines or more."""
     h, w = gray.shape
     grad = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
     _, bw_ = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    lines = cv2.morphologyEx(bw_, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, w // 50), 1)))
-    contours, _ = cv2.findContours(lines, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    closed = cv2.morphologyEx(bw_, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, w // 50), 1)))
+    contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     rows: list[tuple[int, int, int, int]] = []
     for c in contours:
         x, y, cw, ch = cv2.boundingRect(c)
@@ -211,7 +248,7 @@ def _texts(gray: U8, faces: tuple[Box, ...]) -> tuple[Box, ...]:
         if cw >= 2.0 * ch and 6 <= ch <= h // 6 and cw >= w // 25 and 0.25 <= fill <= 0.85:
             rows.append((x, y, cw, ch))
     if not rows:
-        return ()
+        return (), ()
     # rows of one block sit close together: dilate vertically and take the blocks' boxes
     canvas = np.zeros((h, w), np.uint8)
     for x, y, cw, ch in rows:
@@ -223,13 +260,7 @@ def _texts(gray: U8, faces: tuple[Box, ...]) -> tuple[Box, ...]:
         x, y, cw, ch = cv2.boundingRect(c)
         box = _rounded((x / w, y / h, (x + cw) / w, (y + ch) / h))
         covered = sum(1 for r in rows if x <= r[0] and r[0] + r[2] <= x + cw and y <= r[1] and r[1] + r[3] <= y + ch)
-        if covered >= 2 and not any(_overlap(box, f) > 0.3 for f in faces) and _area(box) < 0.9:
+        if covered >= 2 and not any(overlap(box, f) > 0.3 for f in faces) and _area(box) < 0.9:
             out.append(box)
-    return tuple(sorted(out))
-
-
-def _overlap(a: Box, b: Box) -> float:
-    """Intersection over the smaller box's area."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    return ix * iy / max(1e-9, min(_area(a), _area(b)))
+    lines = (_rounded((x / w, y / h, (x + cw) / w, (y + ch) / h)) for x, y, cw, ch in rows)
+    return tuple(sorted(out)), tuple(sorted(ln for ln in lines if not any(overlap(ln, f) > 0.3 for f in faces)))

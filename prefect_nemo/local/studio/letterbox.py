@@ -5,19 +5,19 @@ bars are drawn over the frame's own rows after every other effect (``life.Life``
 they stay black under grain, bokeh and fades. Drawing them is two row fills per plane (well under a
 millisecond at 1080p). Bars only make sense on a landscape frame: an upright or square frame gets none (the
 director says so when asked). A title is placed inside the picture, never on a bar (``picture_rows``), and
-the bars never cross a face: the director frames the camera so the faces stay between them in every frame
-where the picture has room, and here faces are looked for once, on the first frame (as bokeh does): where
-the scope bars would cut one they are thinned to the next cinema ratio, 2:1 then 1.85:1, or left off if
-even those would.
+the bars never cross a face: the director frames each camera so the faces stay between them in every frame
+where the picture has room, and here every face the clip shows (``sight.Sight``: each shot's, looked for
+ahead by the renderer) is checked: where scope bars would cut one they are thinned to the next cinema ratio,
+2:1 then 1.85:1, for the whole clip, or left off if even those would.
 """
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
-from .framing import Box, analyse_rgb
+from .framing import Box
+from .sight import Sight
 
 __all__ = ["FACE_MARGIN", "RATIO", "RATIOS", "Letterbox", "bar_rows", "picture_rows"]
 
@@ -46,12 +46,19 @@ def picture_rows(life: object, size: tuple[int, int]) -> tuple[int, int]:
 
 
 class Letterbox:
-    """Bars leaving a ``ratio`` picture in each frame of ``out_size``; their height is fixed at the first frame."""
+    """Bars leaving a ``ratio`` picture in each frame of ``out_size``, one height for the whole clip.
 
-    def __init__(self, out_size: tuple[int, int], *, ratio: float = RATIO) -> None:
+    The height is chosen at the first frame from every face ``sight`` says the clip shows: the widest cinema
+    ratio whose bars cross none of them. One height rather than one per shot, because bars that jump at a cut
+    read as a glitch, a transition would have to blend two heights, and a film keeps one ratio throughout;
+    bars a little thinner over the whole clip cost only a few rows of black.
+    """
+
+    def __init__(self, out_size: tuple[int, int], *, ratio: float = RATIO, sight: Sight | None = None) -> None:
         if not 1.0 < ratio <= 4.0:
             raise ValueError(f"letterbox ratio={ratio!r} must be in (1, 4] (picture width over height)")
         self.out, self.ratio = out_size, ratio
+        self.sight = sight or Sight()
         self.rows: int | None = None  # each bar's rows, decided on the first frame
 
     def fit(self, faces: tuple[Box, ...]) -> int:
@@ -66,7 +73,7 @@ class Letterbox:
 
     def apply(self, i: int, planes: Planes) -> None:
         if self.rows is None:
-            self.rows = self.fit(_faces(planes)) if bar_rows(self.out, self.ratio) else 0
+            self.rows = self.fit(self.sight.faces(planes)) if bar_rows(self.out, self.ratio) else 0
         rows = self.rows
         if not rows:
             return
@@ -80,13 +87,3 @@ def _clear(face: Box, bar: float) -> bool:
     """Whether ``face``, grown above and below, stays between bars of ``bar`` (a fraction of the frame's height)."""
     grow = (face[3] - face[1]) * FACE_MARGIN
     return face[1] - grow >= bar and face[3] + grow <= 1.0 - bar
-
-
-def _faces(planes: Planes) -> tuple[Box, ...]:
-    """Faces on a frame (0..1 boxes), found on a copy about 512 pixels across (``framing.analyse_rgb``)."""
-    y, u, v = planes
-    step = 2 * max(1, round(max(y.shape) / 1024))
-    ys, us, vs = y[::step, ::step], u[:: step // 2, :: step // 2], v[:: step // 2, :: step // 2]
-    hh, ww = min(ys.shape[0], us.shape[0]), min(ys.shape[1], us.shape[1])
-    yuv = np.ascontiguousarray(np.dstack([ys[:hh, :ww], us[:hh, :ww], vs[:hh, :ww]]))
-    return analyse_rgb(np.asarray(cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB), np.uint8)).faces

@@ -7,7 +7,8 @@ at 1/8 resolution and enlarged, and bokeh discs are one precomputed sprite per s
 positions (a tiny warp each, so slow drifts glide instead of stepping) and screened on, tinted and kept off
 faces by one look at the first frame. All are deterministic for a given seed.
 ``Life`` is what a draft's ``fx.life`` list asks for, applied in the renderer's frame loop (``looks.effect``);
-it may also name ``letterbox`` (``letterbox.Letterbox``), which is drawn after the others.
+it may also name ``letterbox`` (``letterbox.Letterbox``), which is drawn after the others. Bokeh and the bars
+share one ``sight.Sight``, so the faces are found once for both.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from .framing import Box, analyse_rgb
+from .framing import Box
 from .letterbox import Letterbox
+from .sight import Sight
 
 __all__ = ["EFFECTS", "Bokeh", "FilmGrain", "Life", "LightLeak"]
 
@@ -101,16 +103,18 @@ class Bokeh:
     Each is a translucent disc with a soft edge and a slightly brighter rim, tinted like the picture's own
     highlights and *screened* onto the frame (it lightens what lies under it toward white, never paints
     over it). Sizes follow depth: a few large, soft and faint discs, more small and bright ones, the large
-    ones drifting a little faster. The first frame is looked at once (``framing.analyse_rgb`` on a small
-    copy, the colour of its brightest pixels): discs fade where they cross a face, and partly over a
-    compact subject, since real bokeh lies behind what is in focus.
+    ones drifting a little faster. The first frame is looked at once (``sight``'s framing of it, and the
+    colour of its brightest pixels): discs fade where they cross a face, and partly over a compact subject,
+    since real bokeh lies behind what is in focus.
     """
 
-    def __init__(self, out_size: tuple[int, int], n_frames: int, *, count: int = 18, seed: int = 0) -> None:
+    def __init__(
+        self, out_size: tuple[int, int], n_frames: int, *, count: int = 18, seed: int = 0, sight: Sight | None = None
+    ) -> None:
         if not 0 < count <= 200:
             raise ValueError(f"bokeh count={count!r} must be in 1..200")
         w, h = out_size
-        self.out, self.n = out_size, max(1, n_frames)
+        self.out, self.n, self.sight = out_size, max(1, n_frames), sight or Sight()
         rng = np.random.default_rng(seed)
         near = rng.uniform(0, 1, count) ** 1.6  # 0 far and small .. 1 near and large; most are small
         self._radius = h * (0.012 + 0.058 * near)
@@ -183,8 +187,7 @@ class Bokeh:
         chroma = pixels[np.argpartition(pixels[:, 0], -top)[-top:], 1:].mean(axis=0) - 128
         chroma = np.clip(1.6 * chroma + (-3, 4), -40, 40)  # a little richer and warmer than the highlights
         self._tint = np.clip(128 + chroma + self._jitter, 16, 240)
-        rgb = np.asarray(cv2.cvtColor(np.ascontiguousarray(yuv), cv2.COLOR_YUV2RGB), np.uint8)
-        framing = analyse_rgb(rgb)
+        framing = self.sight.framing(planes)
         self._avoid = [(_grown(face, 0.5), 0.08) for face in framing.faces]
         subject, (fx, fy) = framing.subject, framing.focus
         if not framing.faces and subject and (subject[2] - subject[0]) * (subject[3] - subject[1]) < 0.4:
@@ -198,14 +201,17 @@ class Life:
 
     ``seconds`` is the clip's length; time in milliseconds is the effects' frame clock, so the preview (fewer,
     smaller frames) shows the same drift, pulse and grain seeds at the same moments as the final render.
+    ``sight`` is what the clip shows (the renderer's look ahead at every shot), else found on the first frame;
+    bokeh and the bars share it, at every frame size.
     """
 
-    def __init__(self, names: Sequence[Any], seconds: float) -> None:
+    def __init__(self, names: Sequence[Any], seconds: float, sight: Sight | None = None) -> None:
         if not isinstance(names, list | tuple) or not all(isinstance(n, str) and n in EFFECTS for n in names):
             raise ValueError(f"fx life={names!r:.80} must be a list of {', '.join(EFFECTS)}")
         unique = dict.fromkeys(names)
         self.names = tuple(sorted(unique, key=lambda name: name == "letterbox"))  # bars last: they stay black
         self.ms = max(1, round(seconds * 1000))
+        self.sight = sight or Sight()
         self._made: dict[tuple[int, int], list[FilmGrain | LightLeak | Bokeh | Letterbox]] = {}
 
     def apply(self, planes: Planes, t: float) -> None:
@@ -219,12 +225,12 @@ class Life:
 
     def _make(self, name: str, size: tuple[int, int]) -> FilmGrain | LightLeak | Bokeh | Letterbox:
         if name == "letterbox":
-            return Letterbox(size)
+            return Letterbox(size, sight=self.sight)
         if name == "grain":
             return FilmGrain(size, strength=3.0)
         if name == "light_leak":
             return LightLeak(size, self.ms + 1, strength=0.45)
-        return Bokeh(size, self.ms + 1, count=14)
+        return Bokeh(size, self.ms + 1, count=14, sight=self.sight)
 
 
 def _key(radius: float) -> int:

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from . import letterbox
 from .life import Life
+from .sight import Sight
 
 __all__ = ["LOOKS", "Effect", "effect", "picture_rows"]
 
@@ -61,8 +62,9 @@ def _ms(fx: Mapping[str, Any], key: str, total: float) -> float:
     return float(value) / 1000
 
 
-def effect(draft: Mapping[str, Any], duration: float) -> Effect | None:
+def effect(draft: Mapping[str, Any], duration: float, sight: Sight | None = None) -> Effect | None:
     """The per-frame effect the draft's first video segment asks for, or ``None`` when it asks for none.
+    ``sight`` is what the clip shows, if looked at ahead (``sight.look_ahead``): its life effects keep off it.
 
     Raises:
         ValueError: an unknown look or an out-of-range value, naming the field.
@@ -77,7 +79,7 @@ def effect(draft: Mapping[str, Any], duration: float) -> Effect | None:
     if isinstance(vignette, bool) or not isinstance(vignette, int | float) or not 0 <= vignette <= 1:
         raise ValueError(f"fx vignette={vignette!r} must be a number in 0..1")
     fade_in, fade_out, loop = (_ms(fx, key, duration) for key in ("fade_in", "fade_out", "loop"))
-    life = Life(fx["life"], duration) if fx.get("life") is not None else None
+    life = Life(fx["life"], duration, sight) if fx.get("life") is not None else None
     tables = LOOKS[look] if look else None
     gains: dict[tuple[int, int], U8] = {}
     first: list[Planes] = []

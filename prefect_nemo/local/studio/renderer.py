@@ -2,12 +2,13 @@
 
 Generate (stage 1) makes only a small preview; export (stage 2) renders the final composite (camera motion,
 text, audio) in one pass straight from the still, at the quality asked. ``frames`` makes the pictures,
-``encoder`` turns them into the MP4.
+``encoder`` turns them into the MP4. When the draft asks for letterbox bars, every shot is looked at ahead
+first (``sight.look_ahead``), so the bars keep off the faces of every shot, not only the first frame's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from . import looks
 from .encoder import X264_THREADS, EncodeSettings, Progress, encode, remux
 from .frames import Effect, Planes, Timeline, animate, decoded
 from .overlay import TextLayer, mix_audio
+from .sight import Sight, look_ahead
 
 __all__ = [
     "X264_THREADS",
@@ -45,14 +47,16 @@ def render_motion(
 ) -> None:
     """The camera motion over the still (and the draft's look), at the draft's size/fps/duration; no text/audio."""
     tl = Timeline.parse(draft)
-    frames = animate(tl, lambda _src: Path(image), [], looks.effect(draft, tl.frames / tl.fps))
+    image_of = lambda _src: Path(image)  # noqa: E731
+    frames = animate(tl, image_of, [], looks.effect(draft, tl.frames / tl.fps, _sight(draft, tl, image_of)))
     encode(Path(out), (tl.width, tl.height), tl.fps, tl.frames, frames, None, settings, progress)
 
 
 def render_preview(image: Path, draft: Mapping[str, Any], out: Path) -> None:
     """Stage 1 (generate): the motion, small and fast, for the draft's ``generated_media`` (never delivered)."""
     tl = Timeline.parse(draft).scaled(PREVIEW_LONGEST, PREVIEW_FPS)
-    frames = animate(tl, lambda _src: Path(image), [], looks.effect(draft, tl.frames / tl.fps))
+    image_of = lambda _src: Path(image)  # noqa: E731
+    frames = animate(tl, image_of, [], looks.effect(draft, tl.frames / tl.fps, _sight(draft, tl, image_of)))
     encode(Path(out), (tl.width, tl.height), tl.fps, tl.frames, frames, None, EncodeSettings.for_quality("draft"))
 
 
@@ -73,7 +77,7 @@ def render_final(
     tl = Timeline.parse(draft)
     if not tl.video:
         raise ValueError("draft has no video segment (track tt=0) to render")
-    effect = looks.effect(draft, tl.frames / tl.fps)  # a full-size clip of the segment already shows it
+    looks.effect(draft, tl.frames / tl.fps)  # a bad look fails here, before any work
     rows = looks.picture_rows(draft, (tl.width, tl.height))  # a title sits on the picture, off any bars
     texts = [layer for seg in tl.texts if (layer := TextLayer.build(seg, tl.width, tl.height, rows))]
     audio = mix_audio(tl.audio, assets, tl.frames / tl.fps) if tl.audio else None
@@ -86,8 +90,18 @@ def render_final(
         return
     if clip is None and missing:
         raise ValueError(f"image asset {missing[0]!r} of the video segment is not among the uploaded files")
-    frames = decoded(clip, tl, texts, None) if clip else animate(tl, lambda src: Path(assets[src]), texts, effect)
+    if clip:
+        frames = decoded(clip, tl, texts, None)  # a full-size clip of the segment already shows the look
+    else:
+        image_of = lambda src: Path(assets[src])  # noqa: E731
+        frames = animate(tl, image_of, texts, looks.effect(draft, tl.frames / tl.fps, _sight(draft, tl, image_of)))
     encode(Path(out), (tl.width, tl.height), tl.fps, tl.frames, frames, audio, settings, progress)
+
+
+def _sight(draft: Mapping[str, Any], tl: Timeline, image_of: Callable[[str], Path]) -> Sight | None:
+    """Every shot looked at ahead when the draft asks for letterbox bars (they must clear every shot's faces);
+    ``None`` otherwise (bokeh alone needs only the first frame, which it looks at itself)."""
+    return look_ahead(tl, image_of) if looks.picture_rows(draft, (tl.width, tl.height))[0] else None
 
 
 def _matching_clip(tl: Timeline, assets: Mapping[str, Path]) -> Path | None:

@@ -15,7 +15,7 @@ import skimage.data
 from PIL import Image
 
 from prefect_nemo.local.studio.director import direct
-from prefect_nemo.local.studio.framing import Box, Framing, analyse, analyse_rgb
+from prefect_nemo.local.studio.framing import Box, Framing, analyse, analyse_rgb, find_faces
 from prefect_nemo.local.studio.motion import CameraPath, Motion
 from prefect_nemo.local.studio.renderer import EncodeSettings, render_final
 
@@ -82,6 +82,19 @@ class TestAnalysis:
     def test_finds_the_text_block_of_a_page(self) -> None:
         texts = analyse_rgb(photo("page")).texts
         assert texts and max((b[2] - b[0]) * (b[3] - b[1]) for b in texts) > 0.3
+
+    def test_finds_the_lines_of_a_page_and_the_heading_over_its_paragraph(self) -> None:
+        page = analyse_rgb(photo("page"))
+        assert len(page.lines) >= 8 and page.subject is not None
+        heading = min(page.lines, key=lambda b: b[1])  # "Region-based segmentation", alone on its line
+        assert heading[1] < 0.1 and heading[3] < page.subject[1]  # outside the salient box and any text block
+        assert not any(t[1] <= heading[1] for t in page.texts)
+        _, top, _, bottom = page.with_text(page.subject)
+        assert top == heading[1] and 0.6 < bottom < 0.8  # the paragraph and its heading; not the code further down
+
+    def test_the_faces_alone_are_the_analysis_faces(self, astronaut: Framing) -> None:
+        assert find_faces(photo("astronaut")) == astronaut.faces
+        assert find_faces(photo("coffee")) == ()
 
     def test_the_analysis_is_small_and_picklable(self, astronaut: Framing) -> None:
         assert pickle.loads(pickle.dumps(astronaut)) == astronaut

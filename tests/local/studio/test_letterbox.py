@@ -1,8 +1,10 @@
 """Letterbox bars on real photographs: black rows above and below a landscape picture, read back from a real MP4,
-the title on the picture and not on a bar, no bars on an upright frame, and none across a face."""
+the title on the picture and not on a bar, no bars on an upright frame, none across a face in any shot of a
+timeline, and none across a heading the salient box leaves out."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -14,13 +16,15 @@ import skimage.data
 from PIL import Image
 
 from prefect_nemo.local.studio import looks
-from prefect_nemo.local.studio.director import direct
+from prefect_nemo.local.studio.director import Still, direct, direct_timeline
 from prefect_nemo.local.studio.frames import Timeline, animate
-from prefect_nemo.local.studio.framing import analyse, analyse_rgb
+from prefect_nemo.local.studio.framing import Box, analyse, analyse_rgb
 from prefect_nemo.local.studio.letterbox import Letterbox, bar_rows, picture_rows
 from prefect_nemo.local.studio.life import Life
+from prefect_nemo.local.studio.motion import CameraPath, Motion
 from prefect_nemo.local.studio.overlay import TextLayer
 from prefect_nemo.local.studio.renderer import render_final
+from prefect_nemo.local.studio.sequence import cuts
 
 U8 = npt.NDArray[np.uint8]
 ROOT = Path(__file__).resolve().parents[3]
@@ -141,20 +145,73 @@ def test_faces_stay_between_the_bars_in_every_frame_and_the_reply_says_when_the_
         assert face[1] * tl.height >= rows and face[3] * tl.height <= tl.height - rows, face
 
 
-def test_without_faces_the_subject_is_kept_a_bar_clear_of_the_frame_edges(tmp_path: Path) -> None:
-    """A page of text (scikit-image's scan) has room above and below its paragraph: the bars stay, and the box
-    the camera keeps in view grows by a bar above and below it, so the bars never reach the paragraph."""
+def test_without_faces_the_subject_and_the_text_continuing_it_are_kept_a_bar_clear_of_the_frame_edges() -> None:
+    """scikit-image's page, its detected boxes placed on a taller sheet (as if scanned with margins): the camera
+    keeps the paragraph and the heading above it (a line the salient box leaves out) a bar clear of the
+    frame's edges, so the bars reach neither in any frame."""
+    page = analyse_rgb(np.ascontiguousarray(np.dstack([skimage.data.page()] * 3)))
+    k, off = 191 / 271, 40 / 271  # 40 rows of paper above and below the 191 of the scan
+
+    def moved(b: Box) -> Box:
+        return b[0], b[1] * k + off, b[2], b[3] * k + off
+
+    sheet = replace(page, size=(384, 271), subject=moved(page.subject or (0, 0, 1, 1)),
+                    texts=tuple(map(moved, page.texts)), lines=tuple(map(moved, page.lines)),
+                    focus=(page.focus[0], page.focus[1] * k + off))  # fmt: skip
+    heading = min(sheet.lines, key=lambda b: b[1])
+    assert sheet.subject is not None and heading[3] < sheet.subject[1]  # the salient box leaves the heading out
+    d = direct("cinematic push in, 2 seconds", image_asset="p", image_size=sheet.size, framing=sheet)
+    plain = direct("push in, 2 seconds", image_asset="p", image_size=sheet.size, framing=sheet)
+    video = d.draft["t"][0]["sg"][0]
+    assert video["fx"]["life"] == ["grain", "letterbox"] and d.texts[1:] == plain.texts[1:]
+    bar = bar_rows((1920, 1080)) / 1080  # the sheet is narrower than 16:9: the widest view shows its full width
+    kept, subject = video["mo"]["keep"], sheet.subject
+    assert kept[1] <= heading[1] - bar * 384 * 9 / 16 / 271 and kept[3] >= subject[3]
+    views = CameraPath(Motion.from_draft(video["mo"]), sheet.size, (1920, 1080), 60).corners()
+    top = (heading[1] - views[:, 0, 1]) / (views[:, 2, 1] - views[:, 0, 1])  # in each frame, 0..1 of its height
+    assert (top >= bar - 1e-3).all(), top.min()
+
+
+def test_a_page_whose_heading_has_no_room_for_the_bars_keeps_the_full_frame(tmp_path: Path) -> None:
+    """On the page itself the heading sits near the top edge: scope bars would cover it in the widest view,
+    so they are left off, and the reply says so."""
     image = tmp_path / "page.png"
     Image.fromarray(skimage.data.page()).save(image)
     page = analyse(image)
     assert page.subject is not None and not page.faces
+    heading = min(page.lines, key=lambda b: b[1])
+    assert heading[3] < page.subject[1] and heading[1] < bar_rows((1920, 1080)) / 1080  # under a scope bar
+    taken = page.with_text(page.subject)
+    assert taken[1] <= heading[1] and taken[3] < 0.8  # the heading joins the paragraph; the code below does not
     d = direct("cinematic push in, 2 seconds", image_asset="p", image_size=page.size, framing=page)
-    plain = direct("push in, 2 seconds", image_asset="p", image_size=page.size, framing=page)
-    video = d.draft["t"][0]["sg"][0]
-    assert video["fx"]["life"] == ["grain", "letterbox"] and d.texts[1:] == plain.texts[1:]
-    kept, subject = video["mo"]["keep"], page.subject
-    bar = bar_rows((1920, 1080)) / 1080  # the page is wider than 16:9: the widest view shows its full height
-    assert kept[1] <= subject[1] - bar and kept[3] >= subject[3] + bar
+    assert d.draft["t"][0]["sg"][0]["fx"]["life"] == ["grain"]
+    assert "The subject has no room for letterbox bars above and below it, so I left them off." in d.texts
+
+
+def test_each_shot_of_a_timeline_keeps_its_faces_off_the_bars(tmp_path: Path) -> None:
+    """The cameraman, then the astronaut: the clip's one bar height clears her face (the first shot alone
+    would have scope bars, which cross her hair), and no bar row overlaps her face in any frame of her shot."""
+    paths = {}
+    for name in ("camera", "astronaut"):
+        paths[name] = tmp_path / f"{name}.png"
+        Image.fromarray(getattr(skimage.data, name)()).save(paths[name])
+    stills = [Still(name, (f := analyse(path)).size, f) for name, path in paths.items()]
+    plan = direct_timeline("a cinematic slideshow, 2 seconds each, 720p, crossfade", stills)
+    assert "the letterbox bars are thinner" in " ".join(plan.texts[1:])  # said for her shot, not only the first
+    render_final(plan.draft, paths, tmp_path / "clip.mp4")
+    with av.open(str(tmp_path / "clip.mp4")) as box:
+        frames = [f.to_ndarray(format="rgb24") for f in box.decode(video=0)]
+    assert len(frames) == 120
+    rows = int((frames[0][:360, :, 1] <= 20).all(axis=1).sum())
+    assert rows == bar_rows((1280, 720), 2.0)
+    join = cuts(Timeline.parse(plan.draft))[1]
+    tops = []
+    for frame in frames[join.first + join.frames :: 3]:  # her shot, once the crossfade is over
+        [face] = analyse_rgb(frame).faces
+        assert face[1] * 720 >= rows and face[3] * 720 <= 720 - rows, face
+        assert (frame[: rows - 4, :, 1] <= 20).all() and (frame[720 - rows + 4 :, :, 1] <= 20).all()
+        tops.append(face[1])
+    assert min(tops) * 720 < bar_rows((1280, 720))  # with the first shot's scope bars this test would fail
 
 
 @pytest.mark.parametrize("photo", ["product", "coffee"])

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from prefect_nemo.local.studio.director import InstructionRejected, Still, direct, direct_timeline
+from prefect_nemo.local.studio.framing import Framing
 
 STILLS = [Still("a", (1600, 900)), Still("b", (900, 1600)), Still("c", (1000, 1000))]
 
@@ -95,3 +96,20 @@ def test_a_refinement_changes_only_what_it_mentions() -> None:
     card = track(bigger, 7)
     assert card is not None and card["size"] > 0.09 and shots(bigger)[2]["tr"]["type"] == "dip_to_black"
     assert [s["d"] for s in shots(bigger)] == [3000, 3000, 3000]
+
+
+def test_any_shot_thins_the_letterbox_bars_or_leaves_them_off_for_the_whole_clip() -> None:
+    """The bars are one height for the whole clip: what a later shot says about them is said for the clip."""
+    wide = Still("a", (1600, 900), Framing(size=(1600, 900), subject=(0.4, 0.35, 0.6, 0.65), focus=(0.5, 0.5)))
+    face = Still("b", (1000, 1000), Framing(size=(1000, 1000), faces=((0.4, 0.02, 0.6, 0.3),), focus=(0.5, 0.16)))
+    tall = Still("c", (1600, 900), Framing(size=(1600, 900), subject=(0.4, 0.05, 0.6, 0.95), focus=(0.5, 0.5)))
+    alone = direct_timeline("a cinematic slideshow", [wide, wide])
+    assert shots(alone.draft)[0]["fx"]["life"] == ["grain", "letterbox"] and not any(
+        "letterbox" in t for t in alone.texts
+    )
+    thinner = direct_timeline("a cinematic slideshow", [wide, face])
+    assert shots(thinner.draft)[0]["fx"]["life"] == ["grain", "letterbox"]
+    assert any("the letterbox bars are thinner" in t for t in thinner.texts[1:])
+    off = direct_timeline("a cinematic slideshow", [wide, tall])
+    assert shots(off.draft)[0]["fx"]["life"] == ["grain"]
+    assert "The subject has no room for letterbox bars above and below it, so I left them off." in off.texts

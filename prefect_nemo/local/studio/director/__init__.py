@@ -140,15 +140,17 @@ def _frame(clip: Clip, framing: Framing, reader: Reader) -> Clip:
 
 
 def _between_bars(framing: Framing, keep: Box | None, clip: Clip, reader: Reader) -> tuple[Box | None, bool]:
-    """With letterbox bars, the keep box grown so the faces in it (or, with none, the subject) stay between
-    the bars in every frame; and whether the bars stay.
+    """With letterbox bars, the keep box grown so the faces in it (or, with none, the subject and the lines of
+    text that continue it, such as a heading over a paragraph) stay between the bars in every frame; and
+    whether the bars stay.
 
     The camera holds the keep box in view; growing the faces' rows by one bar (in image units at the widest
     view, more than a bar covers once zoomed in) and the top of the hair keeps them off the bars. Where the
     scope bars leave no such box on the picture, the next cinema ratio's thinner bars are tried, and the reply
     says the bars give way (the renderer thins or leaves them off where they would cross a face). A subject
-    the scope bars cannot leave whole (a bottle nearly as tall as the photograph) keeps the full frame
-    instead: the bars are left off, and the reply says so.
+    the scope bars cannot leave whole (a bottle nearly as tall as the photograph, a page whose heading sits
+    at its top edge) keeps the full frame instead: the bars are left off, and the reply says so. Text lines
+    are grown by the bar alone: their boxes hold their letters, with no hair or lid beyond them.
     """
     w, h = clip.size_px
     faces = [f for f in framing.faces if keep and f[0] >= keep[0] and f[1] >= keep[1] and f[2] <= keep[2]
@@ -158,12 +160,13 @@ def _between_bars(framing: Framing, keep: Box | None, clip: Clip, reader: Reader
         return keep, True
     iw, ih = framing.size
     x0, y0, x1, y1 = union(guarded)
+    tx0, ty0, tx1, ty1 = union(guarded) if faces else framing.with_text(union(guarded))
     # Above and below what is guarded, room for what the box may leave out: hair above a face (the renderer's
     # margin, and more), a cap or a lid above a product.
     hair = 1.5 * FACE_MARGIN * max(f[3] - f[1] for f in guarded)
     for ratio in RATIOS if faces else RATIOS[:1]:  # the renderer thins the bars for faces only
-        bar = bar_rows((w, h), ratio) / h * min(ih, iw * h / w) / ih + hair
-        grown = union((keep, (x0, y0 - bar, x1, y1 + bar)))
+        bar = bar_rows((w, h), ratio) / h * min(ih, iw * h / w) / ih
+        grown = union((keep, (x0, y0 - bar - hair, x1, y1 + bar + hair), (tx0, ty0 - bar, tx1, ty1 + bar)))
         if grown[1] >= 0.0 and grown[3] <= 1.0 and framing.fits(grown, w / h):
             if ratio != RATIOS[0]:
                 reader.note("letterbox_faces")

@@ -4,8 +4,10 @@
 The timeline words (``timeline.py``) give the shots' lengths and the joins; the rest of the instruction goes to
 ``direct`` once per still, so every shot is framed on its own picture's faces and subject. A segment's ``tr`` is
 the transition into it, centred on its start, so the clip lasts exactly the sum of the shots; a title becomes a
-title card over the first shot and music one bed under the whole. With a previous timeline of the same stills,
-an instruction refines it. Schema: docs/draft-schema.md ("Timelines").
+title card over the first shot and music one bed under the whole. Letterbox bars are one height for the whole
+clip, so what any shot says about them is said for the clip, and a shot with no room for them leaves them off
+every shot. With a previous timeline of the same stills, an instruction refines it. Schema: docs/draft-schema.md
+("Timelines").
 """
 
 from __future__ import annotations
@@ -144,6 +146,7 @@ def direct_timeline(
         ask.transition, ask.direction = joined.get("type"), joined.get("dir", "left")
     if sum(seconds) > MAX_TOTAL_S:
         raise InstructionRejected(f"the timeline would last {sum(seconds):g} s; the limit is {MAX_TOTAL_S:g} s")
+    bars, bar_notes = _letterbox(shots, lang)
     segments, start = [], 0
     shortest = min(seconds)
     tr_ms = min(TRANSITION_MS, round(shortest * 1000 / 2)) if ask.transition else 0
@@ -160,6 +163,8 @@ def direct_timeline(
             video["tr"] = {"type": ask.transition, "d": tr_ms, "dir": ask.direction}
         if i:
             video.pop("fx", None)  # looks and end fades are the whole clip's, carried by the first shot
+        elif not bars and "letterbox" in (video.get("fx") or {}).get("life", ()):
+            video["fx"] = {**video["fx"], "life": [e for e in video["fx"]["life"] if e != "letterbox"]}
         segments.append(video)
         start += ms
     tracks: list[dict[str, Any]] = [{"tt": 0, "sg": segments}]
@@ -179,7 +184,8 @@ def direct_timeline(
     meta = dict(first["m"])
     did = _did(lang, first, seconds, ask.transition if tr_ms else None)
     unchanged = {say(code, "no_change", text=rest.strip()[:80]) for code in LANGUAGES}  # said per shot, not whole
-    meta["notes"] = [*notes, *(n for n in meta.get("notes", []) if n not in unchanged)]
+    first_notes = [n for n in meta.get("notes", []) if n not in unchanged]
+    meta["notes"] = [*notes, *first_notes, *(n for n in bar_notes if n not in first_notes)]
     meta["did"] = did
     draft = {"d": start, "m": meta, "t": tracks}
     w, h = meta["width"], meta["height"]
@@ -188,6 +194,18 @@ def direct_timeline(
     if title is not None or music is not None:
         calls.append({"name": "edit_multitrack", "args": {"title": meta.get("title"), "bgm": music}})
     return Direction(draft=draft, texts=[did, *meta["notes"]], tool_calls=calls, lang=lang)
+
+
+def _letterbox(shots: list[Direction], lang: str) -> tuple[bool, list[str]]:
+    """Whether the clip keeps the letterbox bars the first shot has, and what any shot said about them.
+
+    The renderer draws one bar height for the whole clip (``letterbox.Letterbox``): a shot whose subject has no
+    room for the bars leaves them off every shot (as a clip of that still alone would), and a shot whose faces
+    thin them thins them for all, so either is said for the clip, not only when the first shot says it.
+    """
+    said = [say(lang, key) for key in ("letterbox_subject", "letterbox_faces")]
+    notes = [note for note in said if any(note in shot.texts[1:] for shot in shots)]
+    return said[0] not in notes, notes
 
 
 def _shots_of(draft: dict[str, Any]) -> list[dict[str, Any]]:
