@@ -89,6 +89,8 @@ class FaultCase:
     """Exact number of clips expected ("all": one per image), or None when the fault's dice decide."""
     timeout: float = 120.0
     check: Callable[[Outcome], None] | None = None
+    seconds: float = 15.0
+    """About how long the case takes in the suite (its row of the matrix table): the longest start first."""
 
 
 def _fired(outcome: Outcome, *names: str) -> None:
@@ -153,35 +155,37 @@ def _also(*checks: Callable[[Outcome], None]) -> Callable[[Outcome], None]:
 
 
 CASES: list[FaultCase] = [
-    FaultCase("429 + Retry-After", "429=0.2", check=lambda o: _fired(o, "429")),
-    FaultCase("429 bare", "429-bare=0.2", check=lambda o: _fired(o, "429-bare")),
-    FaultCase("5xx", "5xx=0.15", check=lambda o: _fired(o, "5xx")),
-    FaultCase("slow", "slow=1.2", check=lambda o: _fired(o, "slow")),
-    FaultCase("token expiry 1001", "token-expiry=3", check=_check_token_expiry),
+    FaultCase("429 + Retry-After", "429=0.2", check=lambda o: _fired(o, "429"), seconds=32),
+    FaultCase("429 bare", "429-bare=0.2", check=lambda o: _fired(o, "429-bare"), seconds=31),
+    FaultCase("5xx", "5xx=0.15", check=lambda o: _fired(o, "5xx"), seconds=32),
+    FaultCase("slow", "slow=1.2", check=lambda o: _fired(o, "slow"), seconds=23),
+    FaultCase("token expiry 1001", "token-expiry=3", check=_check_token_expiry, seconds=16),
     FaultCase("session loss 1002", "session-loss=0.3", check=_check_session_loss),
-    FaultCase("stream silent", "stream-silent=1", check=lambda o: _fired(o, "stream-silent")),
-    FaultCase("stream drop", "stream-drop=0.5", check=lambda o: _fired(o, "stream-drop")),
-    FaultCase("stream heartbeats", "stream-heartbeats=0.5", check=lambda o: _fired(o, "stream-heartbeats")),
-    FaultCase("stream error event", "stream-error=0.5", check=lambda o: _fired(o, "stream-error")),
+    FaultCase("stream silent", "stream-silent=1", check=lambda o: _fired(o, "stream-silent"), seconds=15),
+    FaultCase("stream drop", "stream-drop=0.5", check=lambda o: _fired(o, "stream-drop"), seconds=15),
+    FaultCase("stream heartbeats", "stream-heartbeats=0.5", check=lambda o: _fired(o, "stream-heartbeats"), seconds=36),
+    FaultCase("stream error event", "stream-error=0.5", check=lambda o: _fired(o, "stream-error"), seconds=16),
     FaultCase(
         "generate fails",
         "generate-fail=0.3",
         ok=None,
         check=_also(lambda o: _fired(o, "generate-fail"), _errors_say("generation failed")),
+        seconds=15,
     ),
-    FaultCase("render fails", "render-fail=0.4", ok=None, check=_check_render_fail),
-    FaultCase("render stalls", "render-stall=0.3", ok=None, timeout=30, check=_check_stall),
-    FaultCase("no URL", "no-url=0.5", check=lambda o: _fired(o, "no-url")),
-    FaultCase("URL expired 403", "url-expired=0.5", check=lambda o: _fired(o, "url-expired")),
-    FaultCase("download cut", "download-cut=0.4", check=lambda o: _fired(o, "download-cut")),
-    FaultCase("credits 2001 after 4", "credits-after=4", ok=4, check=_check_credits),
+    FaultCase("render fails", "render-fail=0.4", ok=None, check=_check_render_fail, seconds=23),
+    FaultCase("render stalls", "render-stall=0.3", ok=None, timeout=30, check=_check_stall, seconds=34),
+    FaultCase("no URL", "no-url=0.5", check=lambda o: _fired(o, "no-url"), seconds=13),
+    FaultCase("URL expired 403", "url-expired=0.5", check=lambda o: _fired(o, "url-expired"), seconds=17),
+    FaultCase("download cut", "download-cut=0.4", check=lambda o: _fired(o, "download-cut"), seconds=25),
+    FaultCase("credits 2001 after 4", "credits-after=4", ok=4, check=_check_credits, seconds=12),
     FaultCase(
         "export blocked 402",
         "export-blocked",
         ok=0,
         check=_also(lambda o: _fired(o, "export-blocked"), _errors_say("HTTP 402")),
+        seconds=13,
     ),
-    FaultCase("mixed (seeded)", MIXED, ok=None, timeout=40),
+    FaultCase("mixed (seeded)", MIXED, ok=None, timeout=40, seconds=17),
 ]
 
 
@@ -354,7 +358,10 @@ def start_matrix(
         async with gate:
             return await run_case(case, images, work, prompt=prompt)
 
-    return {case.name: asyncio.ensure_future(one(case)) for case in cases}
+    # The gate lets them in in the order they start: the longest first, so the last to start are short and
+    # the lanes end together (a long case started last kept the module waiting on it alone).
+    started = {case.name: asyncio.ensure_future(one(case)) for case in sorted(cases, key=lambda c: -c.seconds)}
+    return {case.name: started[case.name] for case in cases}
 
 
 @pytest.fixture(scope="module")
