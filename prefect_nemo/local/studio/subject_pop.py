@@ -1,7 +1,7 @@
 """Subject pop, per frame: the cut-out subject moved as its own layer over its filled-in background.
 
 The subject's rows are cut into bands; in each band its columns are opaque (alpha 255 on every row of the
-band), clear (0 on every row) or see-through, found once per clip (``_bands``). Per frame, each band maps
+band), clear (0 on every row) or see-through, found once per clip (``pop_bands.plan_bands``). Per frame, each band maps
 to a strip of the output: the opaque runs are the subject's planes warped straight in, the background is
 warped around them, and only the see-through runs are composited (``layer + background x (1 - alpha)``,
 the layer premultiplied), so a frame costs about one warp plus the composite of the subject's rim. Several
@@ -11,9 +11,7 @@ gaps to the background instead of compositing across them.
 
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -21,6 +19,7 @@ import numpy.typing as npt
 
 from .cutout import Cutout
 from .motion import CameraPath, Motion, ease
+from .pop_bands import SAFE, Runs, minus, plan_bands, union
 
 __all__ = ["SubjectPop"]
 
@@ -28,24 +27,8 @@ U8 = npt.NDArray[np.uint8]
 F64 = npt.NDArray[np.float64]
 Planes = tuple[U8, U8, U8]
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
-Runs = list[tuple[int, int]]  # column intervals [x0, x1), left to right, disjoint
 _FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
 _GENTLE_PUSH = Motion(zoom=(1.0, 1.06))
-_FINE_BANDS = 48  # the subject's rows cut this fine, then merged where the cut saves little (see _bands)
-_PIECE_SHARE = 0.0075  # a band's pieces cost about what compositing this share of a frame does (1080p)
-_SAFE = 6  # crop pixels kept clear of the opaque runs' sides (bilinear support, chroma, rounding)
-_MIN_RUN = 48  # crop pixels: a narrower opaque run, or clear gap, is not worth a piece of its own
-
-
-@dataclass(frozen=True)
-class _Band:
-    """Crop rows ``top``..``bottom``: where the layer shows at all (grown by ``_SAFE``) and where it is
-    opaque (shrunk by ``_SAFE``), as column runs of the crop."""
-
-    top: int
-    bottom: int
-    shows: Runs
-    opaque: Runs
 
 
 class SubjectPop:
@@ -71,15 +54,17 @@ class SubjectPop:
         self._anchor = np.array([ox + lw / 2, oy + lh * 0.95])  # the subject grows from where it stands
         t = np.linspace(0.0, 1.0, self.n) if self.n > 1 else np.zeros(1)
         e = ease(motion.ease, t)
-        first = self.background.matrices(0)[0]
-        seen = abs(np.linalg.det(first[:, :2])) * out_size[0] * out_size[1]  # source pixels one frame shows
-        self._bands = _bands(cutout.alpha, _PIECE_SHARE * seen)
+        self._grow = (1.0 + lift) ** e  # log-linear: a constant-speed move grows the subject at a constant rate
+        self._drift = np.outer(e, drift) * out_size[0]
+        # Planned as if for 1080p (crop pixels per 1080p pixel), so a smaller frame (a preview) is cut the same
+        # way and composites no more of its subject from the half-size layers than 1080p does.
+        scale = math.sqrt(abs(np.linalg.det(self.subject_matrix(0)[:, :2]))) * out_size[0] / 1920
+        self._bands = plan_bands(cutout.alpha, self._rows_shown(), scale)
         # The see-through rim is composited from half-size layers: a quarter of the memory to read, for a
         # feathered edge that shows no difference (measured: under 1% of a frame's pixels move by over 2 levels).
         self._rim = (np.asarray(cv2.pyrDown(cutout.luma), np.uint8), np.asarray(cv2.pyrDown(cutout.chroma), np.uint8))
         self._rim_scale = 0.5
-        self._grow = (1.0 + lift) ** e  # log-linear: a constant-speed move grows the subject at a constant rate
-        self._drift = np.outer(e, drift) * out_size[0]
+        self._buffers: dict[int, U8] = {}  # the composite's scratch arrays (see _scratch)
 
     def subject_matrix(self, i: int) -> F64:
         """Luma inverse map of the subject layer for frame ``i``: output pixel -> crop pixel."""
@@ -89,6 +74,13 @@ class SubjectPop:
         lin_s = lin / g  # src = a + (bg(p - drift) - a) / g
         off_s = a + (off - lin @ self._drift[i] - a) / g
         return np.hstack([lin_s, (off_s - np.array(self.cut.origin, np.float64))[:, None]])
+
+    def _rows_shown(self) -> tuple[int, int]:
+        """The crop rows some frame shows: what lies above or below every frame is left out of the bands, so
+        a subject cut by the frame's edge is opaque up to it (not see-through for the rows never seen)."""
+        h = self.out[1]
+        rows = [self.subject_matrix(i)[1] @ [0.0, y, 1.0] for i in range(self.n) for y in (0.0, float(h))]
+        return max(0, math.floor(min(rows)) - SAFE), math.ceil(max(rows)) + SAFE
 
     def render(self, i: int, dst: Planes) -> None:
         """Frame ``i`` written into ``dst`` (Y full, U/V half): the background around the opaque subject,
@@ -106,14 +98,14 @@ class SubjectPop:
             return
         w, h = self.out
         covered = [(y0, y1) for y0, y1, _, _ in strips]
-        for y0, y1 in _minus([(0, h)], covered):  # rows the subject does not reach
+        for y0, y1 in minus([(0, h)], covered):  # rows the subject does not reach
             _warp(self.cut.background, (luma, chroma), (0, y0, w, y1), dst, border=cv2.BORDER_REPLICATE)
         for y0, y1, shows, opaque in strips:
-            for x0, x1 in _minus([(0, w)], opaque):
+            for x0, x1 in minus([(0, w)], opaque):
                 _warp(self.cut.background, (luma, chroma), (x0, y0, x1, y1), dst, border=cv2.BORDER_REPLICATE)
             for x0, x1 in opaque:
                 _warp(self.cut.solid, (m, mc), (x0, y0, x1, y1), dst, border=cv2.BORDER_CONSTANT)
-            for x0, x1 in _minus(shows, opaque):
+            for x0, x1 in minus(shows, opaque):
                 self._composite(m, mc, (x0, y0, x1, y1), dst, self._rim, self._rim_scale)
 
     def strips(self, m: F64) -> list[tuple[int, int, Runs, Runs]] | None:
@@ -137,7 +129,7 @@ class SubjectPop:
         strips = []
         for band in self._bands:
             y0, y1 = (min(h, max(0, round((r - ty) / d / 2) * 2)) for r in (band.top, band.bottom))
-            shows = _union(cols(band.shows, True))
+            shows = union(cols(band.shows, True))
             if y1 > y0 and shows:
                 strips.append((y0, y1, shows, cols(band.opaque, False)))
         return strips
@@ -147,14 +139,30 @@ class SubjectPop:
         chroma ``layers`` at ``scale`` times the crop's size (pixel j of a half-size one is pixel 2j)."""
         x0, y0, x1, y1 = box
         mb, mbc = (_moved(mat, x0 // s, y0 // s) * scale for mat, s in ((m, 1), (mc, 2)))
-        size = (x1 - x0, y1 - y0)
-        yl, keep, _, _ = cv2.split(cv2.warpAffine(layers[0], mb, size, flags=_FLAGS, borderValue=(0, 255, 0, 0)))
-        half = (size[0] // 2, size[1] // 2)
-        ul, vl, keep_c, _ = cv2.split(cv2.warpAffine(layers[1], mbc, half, flags=_FLAGS, borderValue=(0, 0, 255, 0)))
+        bw, bh = x1 - x0, y1 - y0
+        yl, keep = self._scratch(2, (bh, bw)), self._scratch(3, (bh, bw))
+        ul, vl, keep_c = (self._scratch(k, (bh // 2, bw // 2)) for k in (4, 5, 6))
+        self._warp_layer(layers[0], mb, (0, 255, 0, 0), [yl, keep])
+        self._warp_layer(layers[1], mbc, (0, 0, 255, 0), [ul, vl, keep_c])
         for target, colour, inv, s in ((dst[0], yl, keep, 1), (dst[1], ul, keep_c, 2), (dst[2], vl, keep_c, 2)):
             region = target[y0 // s : y1 // s, x0 // s : x1 // s]
             cv2.multiply(region, inv, dst=region, scale=1 / 255)
             cv2.add(region, colour, dst=region)
+
+    def _warp_layer(self, layer: U8, mat: F64, border: tuple[int, ...], outs: list[U8]) -> None:
+        """The packed ``layer`` warped by ``mat`` onto the shape of ``outs``, its first channels into them,
+        through buffers kept for the clip (fresh arrays for each piece cost page faults)."""
+        h, w = outs[0].shape
+        packed = self._scratch(0, (h, w, 4))
+        cv2.warpAffine(layer, mat, (w, h), dst=packed, flags=_FLAGS, borderValue=border)
+        cv2.mixChannels([packed], outs, [v for k in range(len(outs)) for v in (k, k)])
+
+    def _scratch(self, k: int, shape: tuple[int, ...]) -> U8:
+        """A contiguous uint8 array of ``shape`` over buffer ``k``, kept (and grown) between calls."""
+        size = math.prod(shape)
+        if self._buffers.get(k, np.empty(0, np.uint8)).size < size:
+            self._buffers[k] = np.empty(max(size, self.out[0] * self.out[1] * (4 if len(shape) > 2 else 1)), np.uint8)
+        return self._buffers[k][:size].reshape(shape)
 
     def _box(self, m: F64) -> Box | None:
         """The subject crop's footprint on the frame (even bounds, clipped), or None when off-frame."""
@@ -167,33 +175,6 @@ class SubjectPop:
         x0, y0 = (max(0, math.floor(c.min() - 2) // 2 * 2) for c in pts)
         x1, y1 = (min(limit, math.ceil(c.max() + 2) // 2 * 2 + 2) for c, limit in zip(pts, (w, h), strict=True))
         return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
-
-
-def _minus(runs: Runs, holes: Runs) -> Runs:
-    """``runs`` less ``holes`` (both sorted and disjoint), empty pieces left out (OpenCV would read an
-    empty size as "the source's size")."""
-    out = []
-    for a0, a1 in runs:
-        for h0, h1 in holes:
-            if h1 <= a0 or h0 >= a1:
-                continue
-            if h0 > a0:
-                out.append((a0, h0))
-            a0 = max(a0, h1)
-        if a1 > a0:
-            out.append((a0, a1))
-    return out
-
-
-def _union(runs: Runs) -> Runs:
-    """Sorted runs with the overlapping or touching ones merged."""
-    out: Runs = []
-    for x0, x1 in sorted(runs):
-        if out and x0 <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], x1))
-        else:
-            out.append((x0, x1))
-    return out
 
 
 def _moved(mat: F64, x: int, y: int) -> F64:
@@ -210,54 +191,3 @@ def _warp(planes: Planes, mats: tuple[F64, F64], box: Box, dst: Planes, *, borde
         region = target[y0 // s : y1 // s, x0 // s : x1 // s]
         cv2.warpAffine(plane, _moved(mat, x0 // s, y0 // s), region.shape[::-1], dst=region, flags=_FLAGS,
                        borderMode=border)  # fmt: skip
-
-
-def _runs(flags: npt.NDArray[np.bool_]) -> Runs:
-    """The runs of True in a row of flags."""
-    edges = np.flatnonzero(np.diff(np.r_[0, flags.astype(np.int8), 0]))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
-
-
-def _bands(alpha: U8, piece_px: float) -> list[_Band]:
-    """The crop's rows in bands, each with the column runs where the layer shows on some row of the band
-    or ``_SAFE`` rows beyond (grown by ``_SAFE``; gaps under ``_MIN_RUN`` closed) and where it is opaque on
-    all of them (shrunk by ``_SAFE``; runs under ``_MIN_RUN`` dropped).
-
-    Bands start fine (``_FINE_BANDS``) and neighbours merge while the see-through area that adds costs
-    less than the pieces it saves (``piece_px``, crop pixels): a tower's straight sides make one tall band,
-    its top a thin one.
-    """
-    h = alpha.shape[0]
-    cuts = np.linspace(0, h, _FINE_BANDS + 1).round().astype(int)
-    fine = []
-    for top, bottom in itertools.pairwise(cuts):
-        rows = alpha[max(0, top - _SAFE) : bottom + _SAFE]
-        fine.append((int(top), int(bottom), rows.max(axis=0), rows.min(axis=0)))
-    merged = [fine[0]]
-    for band in fine[1:]:
-        top, _, high, low = merged[-1]
-        both = (top, band[1], np.maximum(high, band[2]), np.minimum(low, band[3]))
-        if _rim(both) <= _rim(merged[-1]) + _rim(band) + piece_px:
-            merged[-1] = both
-        else:
-            merged.append(band)
-    return [_Band(top, bottom, *_columns(high, low)) for top, bottom, high, low in merged]
-
-
-def _columns(high: U8, low: U8) -> tuple[Runs, Runs]:
-    """Where a band shows (its rows' largest alpha above 0) and is opaque (its smallest at 255), as runs."""
-    shows: Runs = []
-    for x0, x1 in _runs(high > 0):
-        x0, x1 = x0 - _SAFE, x1 + _SAFE
-        if shows and x0 - shows[-1][1] < _MIN_RUN:
-            x0 = shows.pop()[0]
-        shows.append((x0, x1))
-    opaque = [(x0 + _SAFE, x1 - _SAFE) for x0, x1 in _runs(low == 255) if x1 - x0 >= _MIN_RUN]
-    return shows, opaque
-
-
-def _rim(band: tuple[int, int, U8, U8]) -> int:
-    """A band's see-through area, crop pixels: what compositing it costs."""
-    top, bottom, high, low = band
-    shows, opaque = _columns(high, low)
-    return (bottom - top) * (sum(b - a for a, b in shows) - sum(b - a for a, b in opaque))

@@ -30,3 +30,18 @@ def test_the_background_is_filled_where_the_subject_stood(coffee: tuple[DepthMap
     outside = cv2.resize(depth.subject, (w, h)) < 0.01
     far = cv2.erode(outside.astype(np.uint8), np.ones((61, 61), np.uint8)) > 0
     assert np.array_equal(cut.background[0][far], planes[0][far])  # ...and nothing far from it
+
+
+def test_the_shadow_is_cast_on_the_background_not_carried_by_the_layer(
+    coffee: tuple[DepthMap, Planes, Cutout],
+) -> None:
+    """The shadow falls on the background (down and right of the cup), where it stays as the subject
+    lifts; the layer is the subject alone, so its see-through rim is the feather only."""
+    depth, planes, _ = coffee
+    shaded, plain = Cutout.make(planes, depth), Cutout.make(planes, depth, shadow=False)
+    assert np.array_equal(shaded.alpha, plain.alpha)  # no shadow tail in the layer
+    darker = plain.background[0].astype(int) - shaded.background[0]
+    assert darker.min() >= 0 and darker.max() > 10  # the shadow only darkens, and visibly
+    ys, xs = np.nonzero(darker > 3)
+    (sy, sx), (cy, cx) = (ys.mean(), xs.mean()), np.argwhere(shaded.alpha > 127).mean(axis=0) + shaded.origin[::-1]
+    assert sx > cx and sy > cy  # it falls down and to the right of the subject
