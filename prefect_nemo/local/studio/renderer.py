@@ -47,7 +47,7 @@ def render_motion(
 ) -> None:
     """The camera motion over the still (and the draft's look), at the draft's size/fps/duration; no text/audio."""
     tl = Timeline.parse(draft)
-    image_of = lambda _src: Path(image)  # noqa: E731
+    image_of = _always(Path(image))
     frames = animate(tl, image_of, [], looks.effect(draft, tl.frames / tl.fps, _sight(draft, tl, image_of)))
     encode(Path(out), (tl.width, tl.height), tl.fps, tl.frames, frames, None, settings, progress)
 
@@ -55,7 +55,7 @@ def render_motion(
 def render_preview(image: Path, draft: Mapping[str, Any], out: Path) -> None:
     """Stage 1 (generate): the motion, small and fast, for the draft's ``generated_media`` (never delivered)."""
     tl = Timeline.parse(draft).scaled(PREVIEW_LONGEST, PREVIEW_FPS)
-    image_of = lambda _src: Path(image)  # noqa: E731
+    image_of = _always(Path(image))
     frames = animate(tl, image_of, [], looks.effect(draft, tl.frames / tl.fps, _sight(draft, tl, image_of)))
     encode(Path(out), (tl.width, tl.height), tl.fps, tl.frames, frames, None, EncodeSettings.for_quality("draft"))
 
@@ -93,9 +93,19 @@ def render_final(
     if clip:
         frames = decoded(clip, tl, texts, None)  # a full-size clip of the segment already shows the look
     else:
-        image_of = lambda src: Path(assets[src])  # noqa: E731
+        image_of = _among(assets)
         frames = animate(tl, image_of, texts, looks.effect(draft, tl.frames / tl.fps, _sight(draft, tl, image_of)))
     encode(Path(out), (tl.width, tl.height), tl.fps, tl.frames, frames, audio, settings, progress)
+
+
+def _always(image: Path) -> Callable[[str], Path]:
+    """The still of every segment: a single image's clip."""
+    return lambda _src: image
+
+
+def _among(assets: Mapping[str, Path]) -> Callable[[str], Path]:
+    """The still of a segment: its asset's file."""
+    return lambda src: Path(assets[src])
 
 
 def _sight(draft: Mapping[str, Any], tl: Timeline, image_of: Callable[[str], Path]) -> Sight | None:

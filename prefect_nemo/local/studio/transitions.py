@@ -110,18 +110,25 @@ class Transition:
         self.kind, self.out, self.n, self.direction = kind, out_size, n_frames, direction
         self.progress = ease(curve, np.linspace(0.0, 1.0, n_frames))
         self._scratch: dict[tuple[int, ...], U8] = {}  # blend buffers kept between frames (use, shape)
-        self._halves: dict[int, tuple[U8, Planes]] = {}  # by the id of the luma plane, which is kept alive
+        self._halves: dict[int, tuple[U8, Planes, float]] = {}  # by the id of the luma plane, kept alive
 
-    def _halved(self, shot: Shot | Drawn, i: int) -> Planes:
-        """``shot``'s planes halved (pixel j is pixel 2j), made once per still: the fainter shot of a blend
-        reads this compact source instead of every other pixel of the full one."""
+    def _halved(self, shot: Shot | Drawn, i: int) -> tuple[Planes, float]:
+        """What the fainter shot of a blend is warped from, and its scale to the shot's own planes (pixel j
+        is pixel j / scale): a drawn shot's frame halved; a still's planes halved by ``pyrDown`` until about
+        as fine as the half-size frame, made once per still. A source warped about 1:1 reads a quarter of the
+        memory of one twice as fine, and aliases less than every other pixel of it."""
         if isinstance(shot, Drawn):
-            return shot.halved(i)
+            return shot.halved(i), 0.5
         key = id(shot.planes[0])
         if key not in self._halves:
-            y, u, v = (np.asarray(cv2.pyrDown(p), np.uint8) for p in shot.planes)
-            self._halves[key] = (shot.planes[0], (y, u, v))
-        return self._halves[key][1]
+            fine = math.sqrt(abs(np.linalg.det(shot.luma_matrix(0)[:, :2]))) * 2  # source px per half-frame px
+            levels = max(1, int(math.log2(max(fine, 1.0)) + 0.25))
+            y, u, v = shot.planes
+            for _ in range(levels):
+                y, u, v = (np.asarray(cv2.pyrDown(p), np.uint8) for p in (y, u, v))
+            self._halves[key] = (shot.planes[0], (y, u, v), 0.5**levels)
+        _, planes, scale = self._halves[key]
+        return planes, scale
 
     def render(self, i: int, a: Shot | Drawn, b: Shot | Drawn, dst: Planes) -> None:
         """Frame ``i`` (0..n-1) of the transition written into ``dst`` (Y full, U/V half resolution)."""
@@ -176,13 +183,13 @@ def _warp(
     *,
     shift: tuple[float, float] = (0.0, 0.0),
     zoom: float = 1.0,
-    half: Planes | None = None,
+    half: tuple[Planes, float] | None = None,
 ) -> None:
     """Warp ``shot``'s frame ``i`` into ``box`` of ``dst`` (even bounds), moved by ``shift``, zoomed by ``zoom``.
 
-    The shown pixel x is the shot's own frame at ``(x - c) / zoom + c - shift``; with ``half`` (the shot's
-    planes halved) the planes in ``dst`` are half the frame's size (the fainter layer of a blend), pixel j
-    showing the frame's pixel 2j, where ``cv2.pyrUp`` puts it back.
+    The shown pixel x is the shot's own frame at ``(x - c) / zoom + c - shift``; with ``half`` (planes
+    reduced from the shot's own, and their scale to them) the planes in ``dst`` are half the frame's size
+    (the fainter layer of a blend), pixel j showing the frame's pixel 2j, where ``cv2.pyrUp`` puts it back.
     """
     x0, y0, x1, y1 = box
     if x1 <= x0 or y1 <= y0:
@@ -200,7 +207,7 @@ def _warp(
     luma_lin = lin * (step / zoom)
     luma_off = off + lin @ (corner / zoom + base)
     chroma_off = (luma_off + luma_lin @ [0.5, 0.5] + 0.5) / 2 - 0.5
-    planes, scale = (half, 0.5) if half is not None else (shot.planes, 1.0)
+    planes, scale = half if half is not None else (shot.planes, 1.0)
     if isinstance(shot, Drawn) and half is None:
         planes = shot.frame(i)
     for plane, target, o, s in zip(planes, dst, (luma_off, chroma_off, chroma_off), (1, 2, 2), strict=True):
@@ -226,7 +233,7 @@ def _blend(
     p: float,
     dst: Planes,
     scratch: dict[tuple[int, ...], U8],
-    halved: Callable[[Shot | Drawn, int], Planes],
+    halved: Callable[[Shot | Drawn, int], tuple[Planes, float]],
     zooms: tuple[float, float] = (1.0, 1.0),
 ) -> None:
     """``(1 - p) a + p b``: the stronger shot at full resolution, the fainter at half, enlarged by
