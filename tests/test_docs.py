@@ -1,7 +1,6 @@
 """Every ```python block of README.md and docs/*.md runs as written, as a plain script.
 
-Each snippet runs as a plain script in a fresh process (forked from a server that imported Prefect and the
-package once: tests/snippet_forkserver.py), in a working folder holding the images the snippets name
+Each snippet runs in a fresh Python process, in a working folder holding the images the snippets name
 (converted copies of examples/), against the embedded backend and the session's Prefect test server; three
 run at a time (a snippet spends much of its time importing Prefect or waiting for its render), started
 when the module starts, and each test checks its own. A snippet that serves a flow (`.serve(...)`) runs
@@ -13,8 +12,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,8 +24,6 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-
-from tests.snippet_forkserver import ForkServer
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -78,22 +77,51 @@ took 169 s with two, 114 s with three, 112 s with four on the 2-core machine).""
 
 
 class Snippets:
-    """The module's snippet runs: `PARALLEL_SNIPPETS` at a time in a thread pool, each in a process forked
-    from a server that has imported Prefect and the package once; each test waits for its own."""
+    """The module's snippet runs: `PARALLEL_SNIPPETS` at a time in a thread pool; each test waits for its own."""
 
     def __init__(self, workdir: Path, env: dict[str, str]) -> None:
-        self.workdir = workdir
-        self.server = ForkServer(workdir, env)
+        self.workdir, self.env = workdir, env
         self.pool = ThreadPoolExecutor(PARALLEL_SNIPPETS, thread_name_prefix="snippet")
+        self.running: set[subprocess.Popen[str]] = set()
+        self.lock = threading.Lock()
+        self.stopping = False
 
     def start(self, where: str, code: str) -> Future[tuple[int, str, str]]:
-        return self.pool.submit(self.server.run, _script(self.workdir, where, code), 600)
+        return self.pool.submit(self._run, where, code)
+
+    def _run(self, where: str, code: str) -> tuple[int, str, str]:
+        script = _script(self.workdir, where, code)
+        with self.lock:
+            if self.stopping:
+                return -1, "", "not run: the module was stopped"
+            process = subprocess.Popen(
+                [sys.executable, script.name],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,  # its own group: a stop takes its helpers (Dask workers) with it
+            )
+            self.running.add(process)
+        try:
+            stdout, stderr = process.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+            stderr += "\n(killed after 600 s)"
+        finally:
+            with self.lock:
+                self.running.discard(process)
+        return process.returncode, stdout, stderr
 
     def stop(self) -> None:
-        """Kill what still runs (the module stopped early), stop the server and wait for the pool's threads."""
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        self.server.stop()
-        self.pool.shutdown(wait=True)
+        """Kill what still runs (the module stopped early) and wait for the pool's threads."""
+        with self.lock:
+            self.stopping = True
+            for process in self.running:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 @pytest.fixture(scope="module")
@@ -108,10 +136,9 @@ def started(
     }
     runs = Snippets(workdir, env)
     try:
-        # A snippet that starts a Dask cluster starts first: its workers import Prefect afresh (~25 s), and it
-        # kept the module waiting on it alone when it started among the last.
-        ordered = sorted(snippets(), key=lambda snippet: "DaskTaskRunner" not in snippet[1])
-        yield {where: runs.start(where, code) for where, code in ordered if where in selected and ".serve(" not in code}
+        yield {
+            where: runs.start(where, code) for where, code in snippets() if where in selected and ".serve(" not in code
+        }
     finally:
         runs.stop()
 

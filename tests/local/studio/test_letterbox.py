@@ -18,7 +18,7 @@ from PIL import Image
 from prefect_nemo.local.studio import looks
 from prefect_nemo.local.studio.director import Still, direct, direct_timeline
 from prefect_nemo.local.studio.frames import Timeline, animate
-from prefect_nemo.local.studio.framing import Box, analyse, analyse_rgb
+from prefect_nemo.local.studio.framing import Box, analyse, analyse_rgb, overlap
 from prefect_nemo.local.studio.letterbox import Letterbox, bar_rows, picture_rows
 from prefect_nemo.local.studio.life import Life
 from prefect_nemo.local.studio.motion import CameraPath, Motion
@@ -205,9 +205,15 @@ def test_each_shot_of_a_timeline_keeps_its_faces_off_the_bars(tmp_path: Path) ->
     rows = int((frames[0][:360, :, 1] <= 20).all(axis=1).sum())
     assert rows == bar_rows((1280, 720), 2.0)
     join = cuts(Timeline.parse(plan.draft))[1]
-    tops = []
+    tops: list[float] = []
+    face: Box | None = None
     for frame in frames[join.first + join.frames :: 3]:  # her shot, once the crossfade is over
-        [face] = analyse_rgb(frame).faces
+        found = analyse_rgb(frame).faces
+        assert found if face else len(found) == 1, found
+        # Her face, followed from frame to frame: the cascades can add a false face on an encoder artifact
+        # (one did on two frames here, a box over the helmet in her arm), which the renderer's look-ahead
+        # drops because no other frame shows it.
+        face = found[0] if face is None else max(found, key=lambda f, last=face: overlap(f, last))
         assert face[1] * 720 >= rows and face[3] * 720 <= 720 - rows, face
         assert (frame[: rows - 4, :, 1] <= 20).all() and (frame[720 - rows + 4 :, :, 1] <= 20).all()
         tops.append(face[1])
