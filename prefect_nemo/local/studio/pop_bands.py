@@ -77,8 +77,8 @@ def plan_bands(alpha: U8, shown: tuple[int, int], scale: float) -> list[Band]:
     opaque on all of them (shrunk by ``SAFE``; runs under ``_MIN_RUN`` dropped).
 
     The rows are cut fine (``_FINE_BANDS``) and the fine bands grouped so that drawing them costs least
-    (``_cost``; ``scale`` crop pixels per pixel of a 1080p frame), by dynamic programming over where bands end: a
-    tower's straight sides make one tall band, its top a thin one.
+    (``_cost``; ``scale`` crop pixels per pixel of a frame of 1080p's size), by dynamic programming over
+    where bands end: a tower's straight sides make one tall band, its top a thin one.
     """
     first, last = max(0, shown[0]), min(alpha.shape[0], shown[1])
     cuts = np.linspace(first, max(first, last), _FINE_BANDS + 1).round().astype(int)

@@ -1,12 +1,12 @@
 """Subject pop, per frame: the cut-out subject moved as its own layer over its filled-in background.
 
 The subject's rows are cut into bands; in each band its columns are opaque (alpha 255 on every row of the
-band), clear (0 on every row) or see-through, found once per clip (``pop_bands.plan_bands``). Per frame, each band maps
-to a strip of the output: the opaque runs are the subject's planes warped straight in, the background is
-warped around them, and only the see-through runs are composited (``layer + background x (1 - alpha)``,
-the layer premultiplied), so a frame costs about one warp plus the composite of the subject's rim. Several
-runs per band, not one box: a subject of several parts (a skyline, a hand away from the body) leaves its
-gaps to the background instead of compositing across them.
+band), clear (0 on every row) or see-through, found once per clip (``pop_bands.plan_bands``). Per frame,
+each band maps to a strip of the output: the opaque runs are the subject's planes warped straight in, the
+background is warped around them, and only the see-through runs are composited (``layer + background x
+(1 - alpha)``, the layer premultiplied), so a frame costs about one warp plus the composite of the
+subject's rim. Several runs per band, not one box: a subject of several parts (a skyline, a hand away from
+the body) leaves its gaps to the background instead of compositing across them.
 """
 
 from __future__ import annotations
@@ -56,9 +56,10 @@ class SubjectPop:
         e = ease(motion.ease, t)
         self._grow = (1.0 + lift) ** e  # log-linear: a constant-speed move grows the subject at a constant rate
         self._drift = np.outer(e, drift) * out_size[0]
-        # Planned as if for 1080p (crop pixels per 1080p pixel), so a smaller frame (a preview) is cut the same
-        # way and composites no more of its subject from the half-size layers than 1080p does.
-        scale = math.sqrt(abs(np.linalg.det(self.subject_matrix(0)[:, :2]))) * out_size[0] / 1920
+        # Planned as if for a frame of 1080p's pixel count, so a smaller frame (a preview) is cut the same way
+        # and composites no more of its subject from the half-size layers than a full-size one does.
+        per_pixel = abs(np.linalg.det(self.subject_matrix(0)[:, :2]))  # crop pixels per output pixel
+        scale = math.sqrt(per_pixel * out_size[0] * out_size[1] / (1920 * 1080))
         self._bands = plan_bands(cutout.alpha, self._rows_shown(), scale)
         # The see-through rim is composited from half-size layers: a quarter of the memory to read, for a
         # feathered edge that shows no difference (measured: under 1% of a frame's pixels move by over 2 levels).
