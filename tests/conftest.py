@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -40,8 +41,25 @@ from prefect_nemo.identity import TokenStore  # noqa: E402
 from prefect_nemo.local.launcher import LocalServer  # noqa: E402
 from prefect_nemo.local.settings import LocalSettings  # noqa: E402
 
-_SESSION_MARK = f"{os.getpid()}-{time.time_ns()}"
+
+
+def _session_mark() -> str:
+    """This run's mark: a pytest-xdist worker keeps its controller's (set here before the workers start, so it
+    is in their environment from exec on), any other pytest makes its own (a pytest that a test starts too)."""
+    inherited = os.environ.get("NEMO_TEST_SESSION", "")
+    if os.environ.get("PYTEST_XDIST_WORKER") and inherited.split("-")[0] == str(os.getppid()):
+        return inherited
+    return f"{os.getpid()}-{time.time_ns()}"
+
+
+_SESSION_MARK = _session_mark()
 os.environ["NEMO_TEST_SESSION"] = _SESSION_MARK  # inherited by every process the tests start, orphans included
+_IS_WORKER = _SESSION_MARK.split("-")[0] != str(os.getpid())
+"""A pytest-xdist worker: its controller checks for leftovers once every worker is gone."""
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    # Started in the background (`cmd &` ignores SIGINT, and children inherit that): the Ctrl-C tests need
+    # the CLI processes they start to get SIGINT's default action, so this process takes it back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 LEFTOVER_GRACE = float(os.environ.get("NEMO_TEST_LEFTOVER_GRACE", "10"))
 """Seconds a process the tests started may take to exit after the session (tests/test_leftovers.py sets less)."""
 
@@ -59,6 +77,7 @@ def _leftovers() -> list[psutil.Process]:
     return found
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own, which waits for its workers to exit
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a process the tests started outlives them (after a grace period); kill it."""
     from multiprocessing import resource_tracker
@@ -68,6 +87,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     stop_started()  # backends that `api_url="local"` started in this process (otherwise stopped at exit)
     resource_tracker._resource_tracker._stop()  # multiprocessing's helper of this process (Dask started it)
     shutil.rmtree(_ROOT, ignore_errors=True)
+    if _IS_WORKER:
+        return
     deadline = time.monotonic() + LEFTOVER_GRACE
     while (alive := _leftovers()) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -84,6 +105,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "\nprocesses started by the tests were still alive at the end (killed):\n  " + "\n  ".join(described), red=True
     )
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+START_FIRST = (
+    "tests/test_faults.py",
+    "tests/test_deployment.py",
+    "tests/test_docs.py",
+    "tests/test_cli.py",
+    "tests/test_flows.py",
+    "tests/test_restarts.py",
+)
+"""The longest modules (3 min down to 45 s, one after another), started first under pytest-xdist so the
+workers end together instead of one waiting alone on a long module it took last."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadfile --no-loadscope-reorder`), hand out the longest modules first;
+    a plain run keeps pytest's order."""
+    if not _IS_WORKER:
+        return
+    first = {name: rank for rank, name in enumerate(START_FIRST)}
+    items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(first)))
 
 
 @pytest.fixture(scope="session")
