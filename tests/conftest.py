@@ -42,7 +42,6 @@ from prefect_nemo.local.launcher import LocalServer  # noqa: E402
 from prefect_nemo.local.settings import LocalSettings  # noqa: E402
 
 
-
 def _session_mark() -> str:
     """This run's mark: a pytest-xdist worker keeps its controller's (set here before the workers start, so it
     is in their environment from exec on), any other pytest makes its own (a pytest that a test starts too)."""
@@ -112,11 +111,18 @@ START_FIRST = (
     "tests/test_deployment.py",
     "tests/test_docs.py",
     "tests/test_cli.py",
-    "tests/test_flows.py",
     "tests/test_restarts.py",
+    "tests/test_flows.py",
+    "tests/test_media.py",
+    "tests/test_cli_corpus.py",
+    "tests/test_client.py",
+    "tests/test_security.py",
+    "tests/test_timelines.py",
+    "tests/test_batch_flows.py",
 )
-"""The longest modules (3 min down to 45 s, one after another), started first under pytest-xdist so the
-workers end together instead of one waiting alone on a long module it took last."""
+"""The longest modules, longest first (5 min down to 30 s on two workers), handed out first under pytest-xdist
+so that the last to start are short and the workers end together (test_timelines.py, started last, kept one
+worker busy alone for a minute)."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

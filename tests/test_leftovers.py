@@ -42,8 +42,9 @@ def run_inner(tmp_path: Path, *options: str) -> tuple[subprocess.CompletedProces
     (tmp_path / "test_inner.py").write_text(LEAVES_PROCESSES, encoding="utf-8")
     (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = session\n", encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NEMO_TEST_LEFTOVER_GRACE": "1"}
+    plugins = ["-p", "tests.conftest", "-p", "no:cacheprovider"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q", *options, "test_inner.py"],
+        [sys.executable, "-m", "pytest", *plugins, "-q", *options, "test_inner.py"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
