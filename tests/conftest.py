@@ -19,6 +19,9 @@ os.environ.update(
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
         "PREFECT_API_SERVICES_TRIGGERS_ENABLED": "false",
+        # A test server's SQLite answers 503 while busy; Prefect's client retries 5 times (2 s to 32 s apart), which
+        # a busy two-worker run outlasted once (the fault matrix's create_flow_run): 8 rides out 8 minutes.
+        "PREFECT_CLIENT_MAX_RETRIES": "8",
         "NEMO_HOME": str(_ROOT / "nemo"),
         "XDG_CONFIG_HOME": str(_ROOT / "config"),
         "NEMO_OUTPUT_DIR": str(_ROOT / "clips"),
