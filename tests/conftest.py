@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -18,6 +19,9 @@ os.environ.update(
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
         "PREFECT_API_SERVICES_TRIGGERS_ENABLED": "false",
+        # A test server's SQLite answers 503 while busy; Prefect's client retries 5 times (2 s to 32 s apart), which
+        # a busy two-worker run outlasted once (the fault matrix's create_flow_run): 8 rides out 8 minutes.
+        "PREFECT_CLIENT_MAX_RETRIES": "8",
         "NEMO_HOME": str(_ROOT / "nemo"),
         "XDG_CONFIG_HOME": str(_ROOT / "config"),
         "NEMO_OUTPUT_DIR": str(_ROOT / "clips"),
@@ -40,8 +44,24 @@ from prefect_nemo.identity import TokenStore  # noqa: E402
 from prefect_nemo.local.launcher import LocalServer  # noqa: E402
 from prefect_nemo.local.settings import LocalSettings  # noqa: E402
 
-_SESSION_MARK = f"{os.getpid()}-{time.time_ns()}"
+
+def _session_mark() -> str:
+    """This run's mark: a pytest-xdist worker keeps its controller's (set here before the workers start, so it
+    is in their environment from exec on), any other pytest makes its own (a pytest that a test starts too)."""
+    inherited = os.environ.get("NEMO_TEST_SESSION", "")
+    if os.environ.get("PYTEST_XDIST_WORKER") and inherited.split("-")[0] == str(os.getppid()):
+        return inherited
+    return f"{os.getpid()}-{time.time_ns()}"
+
+
+_SESSION_MARK = _session_mark()
 os.environ["NEMO_TEST_SESSION"] = _SESSION_MARK  # inherited by every process the tests start, orphans included
+_IS_WORKER = _SESSION_MARK.split("-")[0] != str(os.getpid())
+"""A pytest-xdist worker: its controller checks for leftovers once every worker is gone."""
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    # Started in the background (`cmd &` ignores SIGINT, and children inherit that): the Ctrl-C tests need
+    # the CLI processes they start to get SIGINT's default action, so this process takes it back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 LEFTOVER_GRACE = float(os.environ.get("NEMO_TEST_LEFTOVER_GRACE", "10"))
 """Seconds a process the tests started may take to exit after the session (tests/test_leftovers.py sets less)."""
 
@@ -59,6 +79,7 @@ def _leftovers() -> list[psutil.Process]:
     return found
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own, which waits for its workers to exit
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a process the tests started outlives them (after a grace period); kill it."""
     from multiprocessing import resource_tracker
@@ -68,6 +89,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     stop_started()  # backends that `api_url="local"` started in this process (otherwise stopped at exit)
     resource_tracker._resource_tracker._stop()  # multiprocessing's helper of this process (Dask started it)
     shutil.rmtree(_ROOT, ignore_errors=True)
+    if _IS_WORKER:
+        return
     deadline = time.monotonic() + LEFTOVER_GRACE
     while (alive := _leftovers()) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -84,6 +107,34 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "\nprocesses started by the tests were still alive at the end (killed):\n  " + "\n  ".join(described), red=True
     )
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+START_FIRST = (
+    "tests/test_faults.py",
+    "tests/test_deployment.py",
+    "tests/test_docs.py",
+    "tests/test_cli.py",
+    "tests/test_restarts.py",
+    "tests/test_flows.py",
+    "tests/test_media.py",
+    "tests/test_cli_corpus.py",
+    "tests/test_client.py",
+    "tests/test_security.py",
+    "tests/test_timelines.py",
+    "tests/test_batch_flows.py",
+)
+"""The longest modules, longest first (5 min down to 30 s on two workers), handed out first under pytest-xdist
+so that the last to start are short and the workers end together (test_timelines.py, started last, kept one
+worker busy alone for a minute)."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadfile --no-loadscope-reorder`), hand out the longest modules first;
+    a plain run keeps pytest's order."""
+    if not _IS_WORKER:
+        return
+    first = {name: rank for rank, name in enumerate(START_FIRST)}
+    items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(first)))
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 A tiny test file, run by pytest in a subprocess with this suite's conftest as a plugin, leaves processes
 running: an embedded backend that was never stopped (its server and render worker), a `sleep 60` in a
 session of its own and a `sleep 61` whose parent has exited (an orphan, adopted by init). All carry the inner
-run's mark; the inner run must fail, name each of them and kill them.
+run's mark; the inner run must fail, name each of them and kill them, in one process and on pytest-xdist's
+workers alike.
 """
 
 from __future__ import annotations
@@ -36,19 +37,25 @@ def test_leaves_processes_behind(tmp_path):
 """
 
 
-def test_a_leftover_process_fails_the_run_and_is_killed(tmp_path: Path) -> None:
+def run_inner(tmp_path: Path, *options: str) -> tuple[subprocess.CompletedProcess[str], list[int]]:
+    """The inner run of LEAVES_PROCESSES with `options`: what it printed and the pids its test wrote."""
     (tmp_path / "test_inner.py").write_text(LEAVES_PROCESSES, encoding="utf-8")
     (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = session\n", encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NEMO_TEST_LEFTOVER_GRACE": "1"}
+    plugins = ["-p", "tests.conftest", "-p", "no:cacheprovider"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q", "test_inner.py"],
+        [sys.executable, "-m", "pytest", *plugins, "-q", *options, "test_inner.py"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
+    return done, [int(p) for p in (tmp_path / "pids").read_text().split()]
+
+
+def test_a_leftover_process_fails_the_run_and_is_killed(tmp_path: Path) -> None:
+    done, pids = run_inner(tmp_path, "-n", "0")
     try:
         assert done.returncode == 1, done.stdout + done.stderr  # the test passed; the check failed the run
         assert "1 passed" in done.stdout
@@ -58,9 +65,30 @@ def test_a_leftover_process_fails_the_run_and_is_killed(tmp_path: Path) -> None:
             assert not _running(pid), f"{command} ({pid}) was reported but not killed"
         assert "multiprocessing" in report, done.stdout  # the backend's render worker too
     finally:
-        for pid in pids:
-            if _running(pid):
-                psutil.Process(pid).kill()
+        _kill(pids)
+
+
+def test_a_leftover_of_a_pytest_xdist_worker_fails_the_run_too(tmp_path: Path) -> None:
+    """The same on two workers: they carry the controller's mark, which checks once they are gone. (The backend
+    may see its worker go and stop by itself within the grace period: then it is no leftover.)"""
+    done, pids = run_inner(tmp_path, "-n", "2", "--dist", "loadfile")
+    try:
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "1 passed" in done.stdout
+        report = done.stdout.split("still alive at the end (killed):", 1)[1]
+        for pid, command in zip(pids[:2], ("sleep 60", "sleep 61"), strict=True):
+            assert f"{pid} " in report and command in report, done.stdout
+            assert not _running(pid), f"{command} ({pid}) was reported but not killed"
+        assert "[gw" not in report and "execnet" not in report, done.stdout  # the workers had exited
+        assert not _running(pids[2]), "the backend outlived the run"
+    finally:
+        _kill(pids)
+
+
+def _kill(pids: list[int]) -> None:
+    for pid in pids:
+        if _running(pid):
+            psutil.Process(pid).kill()
 
 
 def _running(pid: int) -> bool:
