@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from .cutout import Cutout
 from .motion import CameraPath, Motion, ease
+from .pieces import Composite, PlaneWarp, Scratch
 from .pop_bands import SAFE, Runs, minus, plan_bands, union
 
 __all__ = ["SubjectPop"]
@@ -27,7 +28,6 @@ U8 = npt.NDArray[np.uint8]
 F64 = npt.NDArray[np.float64]
 Planes = tuple[U8, U8, U8]
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
-_FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
 _GENTLE_PUSH = Motion(zoom=(1.0, 1.06))
 
 
@@ -65,7 +65,7 @@ class SubjectPop:
         # feathered edge that shows no difference (measured: under 1% of a frame's pixels move by over 2 levels).
         self._rim = (np.asarray(cv2.pyrDown(cutout.luma), np.uint8), np.asarray(cv2.pyrDown(cutout.chroma), np.uint8))
         self._rim_scale = 0.5
-        self._buffers: dict[int, U8] = {}  # the composite's scratch arrays (see _scratch)
+        self._scratch = Scratch(out_size[0] * out_size[1])  # the composite's arrays, kept for the clip
 
     def subject_matrix(self, i: int) -> F64:
         """Luma inverse map of the subject layer for frame ``i``: output pixel -> crop pixel."""
@@ -89,25 +89,26 @@ class SubjectPop:
         m = self.subject_matrix(i)
         mc = m.copy()
         mc[:, 2] = (m[:, 2] + m[:, :2] @ [0.5, 0.5] + 0.5) / 2 - 0.5  # chroma: centre-sited half resolution
-        luma, chroma = self.background.matrices(i)
+        background = PlaneWarp(self.cut.background, *self.background.matrices(i), cv2.BORDER_REPLICATE)
         strips = self.strips(m)
         if strips is None:  # rotated: the background whole, the layer composited over its box
-            _warp(self.cut.background, (luma, chroma), (0, 0, *self.out), dst, border=cv2.BORDER_REPLICATE)
+            background.draw((0, 0, *self.out), dst)
             box = self._box(m)
             if box is not None:
-                self._composite(m, mc, box, dst, (self.cut.luma, self.cut.chroma), 1.0)
+                Composite((self.cut.luma, self.cut.chroma), m, mc, 1.0, self._scratch).draw(box, dst)
             return
+        solid = PlaneWarp(self.cut.solid, m, mc, cv2.BORDER_CONSTANT)
+        rim = Composite(self._rim, m, mc, self._rim_scale, self._scratch)
         w, h = self.out
-        covered = [(y0, y1) for y0, y1, _, _ in strips]
-        for y0, y1 in minus([(0, h)], covered):  # rows the subject does not reach
-            _warp(self.cut.background, (luma, chroma), (0, y0, w, y1), dst, border=cv2.BORDER_REPLICATE)
+        for y0, y1 in minus([(0, h)], [(y0, y1) for y0, y1, _, _ in strips]):  # rows the subject does not reach
+            background.draw((0, y0, w, y1), dst)
         for y0, y1, shows, opaque in strips:
             for x0, x1 in minus([(0, w)], opaque):
-                _warp(self.cut.background, (luma, chroma), (x0, y0, x1, y1), dst, border=cv2.BORDER_REPLICATE)
+                background.draw((x0, y0, x1, y1), dst)
             for x0, x1 in opaque:
-                _warp(self.cut.solid, (m, mc), (x0, y0, x1, y1), dst, border=cv2.BORDER_CONSTANT)
+                solid.draw((x0, y0, x1, y1), dst)
             for x0, x1 in minus(shows, opaque):
-                self._composite(m, mc, (x0, y0, x1, y1), dst, self._rim, self._rim_scale)
+                rim.draw((x0, y0, x1, y1), dst)
 
     def strips(self, m: F64) -> list[tuple[int, int, Runs, Runs]] | None:
         """Per band, its output rows and where the layer shows and is opaque there (even bounds, clipped,
@@ -135,36 +136,6 @@ class SubjectPop:
                 strips.append((y0, y1, shows, cols(band.opaque, False)))
         return strips
 
-    def _composite(self, m: F64, mc: F64, box: Box, dst: Planes, layers: tuple[U8, U8], scale: float) -> None:
-        """``layer + frame x (1 - alpha)`` over ``box`` of ``dst`` (even bounds), from the packed luma and
-        chroma ``layers`` at ``scale`` times the crop's size (pixel j of a half-size one is pixel 2j)."""
-        x0, y0, x1, y1 = box
-        mb, mbc = (_moved(mat, x0 // s, y0 // s) * scale for mat, s in ((m, 1), (mc, 2)))
-        bw, bh = x1 - x0, y1 - y0
-        yl, keep = self._scratch(2, (bh, bw)), self._scratch(3, (bh, bw))
-        ul, vl, keep_c = (self._scratch(k, (bh // 2, bw // 2)) for k in (4, 5, 6))
-        self._warp_layer(layers[0], mb, (0, 255, 0, 0), [yl, keep])
-        self._warp_layer(layers[1], mbc, (0, 0, 255, 0), [ul, vl, keep_c])
-        for target, colour, inv, s in ((dst[0], yl, keep, 1), (dst[1], ul, keep_c, 2), (dst[2], vl, keep_c, 2)):
-            region = target[y0 // s : y1 // s, x0 // s : x1 // s]
-            cv2.multiply(region, inv, dst=region, scale=1 / 255)
-            cv2.add(region, colour, dst=region)
-
-    def _warp_layer(self, layer: U8, mat: F64, border: tuple[int, ...], outs: list[U8]) -> None:
-        """The packed ``layer`` warped by ``mat`` onto the shape of ``outs``, its first channels into them,
-        through buffers kept for the clip (fresh arrays for each piece cost page faults)."""
-        h, w = outs[0].shape
-        packed = self._scratch(0, (h, w, 4))
-        cv2.warpAffine(layer, mat, (w, h), dst=packed, flags=_FLAGS, borderValue=border)
-        cv2.mixChannels([packed], outs, [v for k in range(len(outs)) for v in (k, k)])
-
-    def _scratch(self, k: int, shape: tuple[int, ...]) -> U8:
-        """A contiguous uint8 array of ``shape`` over buffer ``k``, kept (and grown) between calls."""
-        size = math.prod(shape)
-        if self._buffers.get(k, np.empty(0, np.uint8)).size < size:
-            self._buffers[k] = np.empty(max(size, self.out[0] * self.out[1] * (4 if len(shape) > 2 else 1)), np.uint8)
-        return self._buffers[k][:size].reshape(shape)
-
     def _box(self, m: F64) -> Box | None:
         """The subject crop's footprint on the frame (even bounds, clipped), or None when off-frame."""
         lh, lw = self.cut.luma.shape[:2]
@@ -176,19 +147,3 @@ class SubjectPop:
         x0, y0 = (max(0, math.floor(c.min() - 2) // 2 * 2) for c in pts)
         x1, y1 = (min(limit, math.ceil(c.max() + 2) // 2 * 2 + 2) for c, limit in zip(pts, (w, h), strict=True))
         return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
-
-
-def _moved(mat: F64, x: int, y: int) -> F64:
-    """``mat`` for an output whose corner is pixel (x, y)."""
-    out = mat.copy()
-    out[:, 2] += mat[:, :2] @ [x, y]
-    return out
-
-
-def _warp(planes: Planes, mats: tuple[F64, F64], box: Box, dst: Planes, *, border: int) -> None:
-    """``planes`` (Y full, U/V half) warped by the luma and chroma matrices into ``box`` of ``dst``."""
-    x0, y0, x1, y1 = box
-    for plane, target, mat, s in zip(planes, dst, (mats[0], mats[1], mats[1]), (1, 2, 2), strict=True):
-        region = target[y0 // s : y1 // s, x0 // s : x1 // s]
-        cv2.warpAffine(plane, _moved(mat, x0 // s, y0 // s), region.shape[::-1], dst=region, flags=_FLAGS,
-                       borderMode=border)  # fmt: skip
