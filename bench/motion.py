@@ -179,12 +179,13 @@ def transition_cost(a: Scene, b: Scene, rounds: int) -> None:
     cells = [f"{kind} {ms:.1f} ({x:.2f}x)" for kind, (ms, x) in timed.items()]
     print(f"transition frame, mean over {n} frames (push-in warp {base:.1f}): " + "  ".join(cells))
     deep = a.moving(a.camera("parallax"))  # a depth shot draws its own frame; the join moves it
-    one = min(cpu_ms(deep, a.n) for _ in range(rounds))
-    cells = []
+    joins: dict[str, Callable[[int, Planes], None]] = {"parallax frame": lambda i, dst: deep(a.n - n + i, dst)}
     for kind in TRANSITIONS:
         tr, drawn = Transition(kind, (W, H), n), Drawn(deep, (W, H), a.n - n)
-        ms = min(cpu_ms(lambda i, dst, tr=tr, d=drawn: tr.render(i, d, shots[1], dst), n, n) for _ in range(rounds))
-        cells.append(f"{kind} {ms:.1f} ({ms / one:.2f}x)")
+        joins[kind] = lambda i, dst, tr=tr, d=drawn: tr.render(i, d, shots[1], dst)
+    timed = side_by_side(joins, n, rounds, n)  # in turn with the parallax frame, as the rest
+    one, _ = timed.pop("parallax frame")
+    cells = [f"{kind} {ms:.1f} ({x:.2f}x)" for kind, (ms, x) in timed.items()]
     print(f"transition frame from a parallax shot (parallax frame {one:.1f}): " + "  ".join(cells))
     holes = 0
     for kind in TRANSITIONS:

@@ -28,6 +28,9 @@ os.environ.update(
         "NEMO_LOCAL_DATA_DIR": str(_ROOT / "local"),
         "NEMO_LOCAL_QUALITY": "draft",
         "NEMO_LOCAL_HEARTBEAT_INTERVAL": "0.2",
+        # One render worker per backend: the suite's two xdist workers already fill both cores, and a second
+        # spawned worker per backend only adds its start (tests that need two set render_workers themselves).
+        "NEMO_LOCAL_RENDER_WORKERS": "1",
         "NEMO_LOCAL_TOKENS_PER_IP": "100000",
     }
 )

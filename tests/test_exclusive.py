@@ -22,7 +22,10 @@ from prefect_nemo.pipeline import ClipJob, make_clip
 from tests.conftest import write_image
 
 log = logging.getLogger("test")
-MAX_LAG = 0.100
+MAX_LAG = 0.250
+"""The event loop's longest tick delay allowed while a 49-MP image is checked: decoding it on the loop would
+stall it for over a second, while the suite's other xdist worker on a 2-core machine delays a tick by up to
+about 0.15 s (measured: 133 ms in a full run)."""
 
 
 def requests(server: LocalServer) -> dict[str, int]:
