@@ -202,9 +202,8 @@ class ParallaxCamera:
         for top in range(0, h, _BAND):
             rows = min(_BAND, h - top)
             for sub in (1, 2):
-                step, first = _GRID // sub, top // sub // (_GRID // sub)
-                count, y0, x0 = _part_rows(top // sub, rows // sub, sub)
-                shape = (count * step, len(self._gx) * step)
+                first, count, y0, x0 = _part_rows(top // sub, rows // sub, sub)
+                shape = (count * (_GRID // sub), len(self._gx) * (_GRID // sub))
                 bx, by = (buffers.setdefault((k, *shape), np.empty(shape, np.float32)) for k in (0, 1))
                 mx, my = (b[y0 : y0 + rows // sub, x0 : x0 + w // sub] for b in (bx, by))
                 rows_slice = slice(top // sub, (top + rows) // sub)
@@ -218,8 +217,8 @@ class ParallaxCamera:
         return (1.0 - _MIN_STRETCH) / max(steepest, 1e-9) / 1.1  # 1.1: the radial modes' exponential
 
 
-def _part_rows(top: int, rows: int, sub: int) -> tuple[int, int, int]:
-    """How many grid rows, from row ``top // step``, rows ``top``..``top+rows`` of the full map (``sub`` = 2
+def _part_rows(top: int, rows: int, sub: int) -> tuple[int, int, int, int]:
+    """The grid rows (the first, and how many) that rows ``top``..``top+rows`` of the full map (``sub`` = 2
     for chroma) are made from, and where those rows and the frame's first column sit once they are resized
     by the step.
 
@@ -231,14 +230,14 @@ def _part_rows(top: int, rows: int, sub: int) -> tuple[int, int, int]:
     step = _GRID // sub
     first = top // step
     count = math.ceil((top - first * step + rows + step - 0.5) / step)
-    return count, top - first * step + step // 2, step // 2
+    return first, count, top - first * step + step // 2, step // 2
 
 
 def _upsample(grid: F32, top: int, rows: int, width: int, sub: int) -> F32:
     """Rows ``top``..``top+rows`` of the full map, bilinear from the grid (``sub`` = 2 for chroma)."""
     step = _GRID // sub
-    count, y0, x0 = _part_rows(top, rows, sub)
-    part = grid[top // step : top // step + count]
+    first, count, y0, x0 = _part_rows(top, rows, sub)
+    part = grid[first : first + count]
     big = cv2.resize(part, (part.shape[1] * step, part.shape[0] * step), interpolation=cv2.INTER_LINEAR)
     return np.asarray(big[y0 : y0 + rows, x0 : x0 + width])
 
