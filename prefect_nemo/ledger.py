@@ -71,7 +71,14 @@ class ClipRecord:
 
 
 class Ledger:
-    """Clip records in one SQLite file, safe across threads and processes (WAL)."""
+    """Clip records in one SQLite file, safe across threads and processes (WAL).
+
+    Close it when done (``with Ledger(path) as ledger:``): each open ledger holds an SQLite connection, and
+    SQLite's locks belong to the process, so connections left for the garbage collector keep stale locks
+    and memory maps alive as long as it runs. Never read its files with a plain ``open()`` in a process that
+    has one open: closing any descriptor of the file drops every SQLite lock this process holds on it
+    (sqlite.org/howtocorrupt.html, 2.2), and another process may then remove the WAL it is still writing.
+    """
 
     def __init__(self, path: Path, *, expire_after: float | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,6 +90,16 @@ class Ledger:
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS clips (key TEXT PRIMARY KEY, record TEXT NOT NULL, updated_at REAL)"
         )
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
 
     def get(self, key: str) -> ClipRecord:
         with self._lock:

@@ -99,33 +99,48 @@ async def _make_clip(job: ClipJob, logger: logging.Logger | logging.LoggerAdapte
     content = prepared.sha256 if not more else "+".join(p.sha256 for p in (prepared, *more))  # order counts
     key = clip_key(content, request, api_url if not credentials.is_local else "local")
     ledger = await asyncio.to_thread(Ledger, job.ledger_path, expire_after=job.cache_expiration)
-    async with ledger.claim(key):  # one paid generate per clip key, across tasks and processes
-        record = await asyncio.to_thread(ledger.get, key)
-        if job.refine_of and record.session_id is None:
-            record.session_id, record.uploaded = job.refine_of.session_id, True
-        if job.refresh:
-            record = ClipRecord(key, session_id=record.session_id, task_id=record.task_id, uploaded=record.uploaded)
-        elif cached := await asyncio.to_thread(_valid_cached, record):
-            cached = await deliver(cached, ClipStore(job.out_dir), clip_filename(job, key), keep=True)
-            logger.info("cached: %s -> %s", display_path(job.image.name), cached.uri or cached.path)
-            report(name, "cached", 1.0)
-            return cached
-        elif record.result is not None:
-            # The paid generation is still in the session: export it again (exports cost no credits).
-            logger.warning("the cached clip %s is gone; exporting it again", record.result.path)
-            record.result, record.render_id, record.render_attempts = None, None, 0
-        deadline = Deadline(job.timeout)
-        started = time.monotonic()
-        for attempt in range(2):
-            try:
-                return await _run(job, [prepared, *more], record, ledger, deadline, started, logger)
-            except NemoSessionNotFound:
-                if attempt:
-                    raise
-                logger.warning("session %s is gone (1002); starting a new session", record.session_id)
-                record = ClipRecord(key)
-                await asyncio.to_thread(ledger.save, record)
-        raise AssertionError("unreachable")
+    try:
+        async with ledger.claim(key):  # one paid generate per clip key, across tasks and processes
+            return await _claimed(job, ledger, key, [prepared, *more], logger)
+    finally:
+        await asyncio.to_thread(ledger.close)  # its SQLite connection, not left to the garbage collector
+
+
+async def _claimed(
+    job: ClipJob,
+    ledger: Ledger,
+    key: str,
+    images: list[PreparedImage],
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
+) -> ClipResult:
+    """The clip under its claim: delivered from the ledger's record if still valid, else made (resumed)."""
+    name = str(job.image)
+    record = await asyncio.to_thread(ledger.get, key)
+    if job.refine_of and record.session_id is None:
+        record.session_id, record.uploaded = job.refine_of.session_id, True
+    if job.refresh:
+        record = ClipRecord(key, session_id=record.session_id, task_id=record.task_id, uploaded=record.uploaded)
+    elif cached := await asyncio.to_thread(_valid_cached, record):
+        cached = await deliver(cached, ClipStore(job.out_dir), clip_filename(job, key), keep=True)
+        logger.info("cached: %s -> %s", display_path(job.image.name), cached.uri or cached.path)
+        report(name, "cached", 1.0)
+        return cached
+    elif record.result is not None:
+        # The paid generation is still in the session: export it again (exports cost no credits).
+        logger.warning("the cached clip %s is gone; exporting it again", record.result.path)
+        record.result, record.render_id, record.render_attempts = None, None, 0
+    deadline = Deadline(job.timeout)
+    started = time.monotonic()
+    for attempt in range(2):
+        try:
+            return await _run(job, images, record, ledger, deadline, started, logger)
+        except NemoSessionNotFound:
+            if attempt:
+                raise
+            logger.warning("session %s is gone (1002); starting a new session", record.session_id)
+            record = ClipRecord(key)
+            await asyncio.to_thread(ledger.save, record)
+    raise AssertionError("unreachable")
 
 
 async def _run(

@@ -1,13 +1,17 @@
-"""The ledger's claim: one holder per clip key, within a process and across processes, never blocking the loop."""
+"""The ledger: records that survive the process, and its claim: one holder per clip key, within a process and
+across processes, never blocking the loop."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+import pytest
 
 from prefect_nemo.ledger import ClipRecord, Ledger
 
@@ -103,3 +107,12 @@ def test_records_round_trip(tmp_path: Path) -> None:
     ledger.save(ClipRecord("k", session_id="s", generate_sent=True, texts=["hi"]))
     again = Ledger(tmp_path / "clips.db").get("k")
     assert (again.session_id, again.generate_sent, again.texts) == ("s", True, ["hi"])
+
+
+def test_a_closed_ledger_lets_go_of_its_connection(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "clips.db") as ledger:
+        ledger.save(ClipRecord("k", session_id="s"))
+    with pytest.raises(sqlite3.ProgrammingError):  # closed: it holds no connection (and no SQLite lock) now
+        ledger.get("k")
+    with Ledger(tmp_path / "clips.db") as again:
+        assert again.get("k").session_id == "s"

@@ -9,6 +9,8 @@ import logging
 import os
 import secrets
 import sqlite3
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
@@ -28,6 +30,7 @@ from prefect_nemo.client import NemoClient
 from prefect_nemo.credentials import NemoCredentials
 from prefect_nemo.flows import batch_image_to_video
 from prefect_nemo.identity import TokenStore
+from prefect_nemo.ledger import ClipRecord, Ledger
 from prefect_nemo.local.emulator.server import create_app, serve
 from prefect_nemo.local.launcher import LocalServer
 from prefect_nemo.local.settings import LocalSettings
@@ -100,6 +103,18 @@ def issued_tokens(server_dir: Path) -> set[str]:
         return {row[0] for row in db.execute("SELECT token FROM tokens")}
 
 
+SQLITE_FILES = (".db", ".db-wal", ".db-shm", ".db-journal")
+
+
+def raw_bytes(path: Path) -> bytes:
+    """A file's bytes; an SQLite file's are read by a child process. Closing a descriptor of an SQLite file
+    drops every lock this process holds on it, ledgers still open here included, and another process may
+    then delete the WAL they write to (see `Ledger`): the ledger would read as "not a database" afterwards."""
+    if path.name.endswith(SQLITE_FILES):
+        return subprocess.run(["cat", str(path)], capture_output=True, check=False).stdout  # gone: nothing
+    return path.read_bytes()
+
+
 def file_texts(*roots: Path, skip: Iterable[Path] = ()) -> Iterator[tuple[str, str]]:
     """(where, content) of every file under the roots, read as bytes decoded leniently, plus its name."""
     skipped = {p.resolve() for p in skip}
@@ -109,7 +124,7 @@ def file_texts(*roots: Path, skip: Iterable[Path] = ()) -> Iterator[tuple[str, s
             if path.resolve() in skipped:
                 continue
             yield f"name of {path}", path.name
-            yield str(path), path.read_bytes().decode("latin-1")
+            yield str(path), raw_bytes(path).decode("latin-1")
 
 
 async def prefect_texts() -> AsyncIterator[tuple[str, str]]:
@@ -221,6 +236,31 @@ def test_the_scan_finds_a_planted_token(tmp_path: Path) -> None:
     (tmp_path / "ledger.db").write_bytes(b"\0binary\0" + planted.encode() + b"\0")
     texts = [("log", "nothing here"), *file_texts(tmp_path)]
     assert find_secrets({planted}, texts) == [f"{tmp_path / 'ledger.db'} holds a token ({planted[:12]}...)"]
+
+
+WRITES_AND_CLOSES = """
+import sys
+from pathlib import Path
+from prefect_nemo.ledger import ClipRecord, Ledger
+with Ledger(Path(sys.argv[1])) as ledger:
+    for i in range(20):
+        ledger.save(ClipRecord(f"other-{i}", session_id="s" * 200))
+"""
+
+
+def test_the_scan_leaves_an_open_ledger_working(tmp_path: Path) -> None:
+    """The scan reads the ledger of a process that keeps it open; another process then writes to it and
+    closes it last (SQLite then checkpoints and deletes the WAL if no lock of ours is left): a plain read
+    here made this process's next ledger fail with 'file is not a database' or 'disk I/O error'."""
+    db = tmp_path / "cache" / "clips.db"
+    with Ledger(db) as kept_open:
+        kept_open.save(ClipRecord("mine", session_id="m"))
+        assert any(where.endswith("clips.db-wal") for where, _ in file_texts(tmp_path))
+        subprocess.run([sys.executable, "-c", WRITES_AND_CLOSES, str(db)], check=True, timeout=60)
+        for i in range(20):
+            kept_open.save(ClipRecord(f"mine-{i}", session_id="m" * 300))
+        with Ledger(db) as again:
+            assert again.get("other-3").session_id == "s" * 200 and again.get("mine-3").session_id == "m" * 300
 
 
 def test_the_token_is_a_secret_str_end_to_end(tmp_path: Path) -> None:

@@ -93,9 +93,9 @@ def prune(older_than: float, apply: bool) -> list[Freed]:
         if parts[1].keys:
             from prefect_nemo.ledger import Ledger
 
-            ledger = Ledger(settings.ledger_path)
-            for key in parts[1].keys:
-                ledger.forget(key)
+            with Ledger(settings.ledger_path) as ledger:
+                for key in parts[1].keys:
+                    ledger.forget(key)
     parts.append(_backend(older_than, apply))
     return parts
 

@@ -96,7 +96,10 @@ def sessions(
     from prefect_nemo.settings import NemoSettings
 
     path = NemoSettings().ledger_path
-    results = Ledger(path).results(limit) if path.exists() else []
+    results = []
+    if path.exists():
+        with Ledger(path) as ledger:
+            results = ledger.results(limit)
     if as_json:
         print_json([r.model_dump(mode="json") for r in results])
         return
