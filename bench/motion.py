@@ -448,33 +448,11 @@ def clips(scenes: dict[str, Scene], keep: Path) -> None:
         print(f"  {name}: {count} frames decoded back, {(keep / name).stat().st_size / 1e3:.0f} kB")
 
 
-def sheet(scenes: dict[str, Scene], path: Path) -> None:
-    """A contact sheet: per photograph its depth (squeezed to the cell), then each mode's first and last frame."""
-    cell = (320, 180)
-
-    def rgb(frame: Callable[[int, Planes], None], i: int) -> U8:
-        dst = blank()
-        frame(i, dst)
-        yuv = np.vstack([dst[0], dst[1].reshape(H // 4, W), dst[2].reshape(H // 4, W)])
-        return np.asarray(cv2.resize(cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_I420), cell, interpolation=cv2.INTER_AREA))
-
-    rows = []
-    for scene in scenes.values():
-        near = cv2.resize((scene.depth.near * 255).astype(np.uint8), cell, interpolation=cv2.INTER_AREA)
-        cells = [np.dstack([near] * 3)]
-        for frame in (*(scene.moving(scene.camera(mode)) for mode in MODES), scene.pop().render):
-            cells += [rgb(frame, 0), rgb(frame, scene.n - 1)]
-        rows.append(np.hstack(cells))
-    Image.fromarray(np.vstack(rows)).save(path, quality=82, optimize=True)  # quality: for a .jpg
-    print(f"contact sheet: {path} (depth | parallax, dolly zoom, 3D push-in, subject pop: first and last frame)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="directory for the MP4s (default: a temporary one)")
     parser.add_argument("--quick", action="store_true", help="three photographs, short clips: a smoke run")
-    parser.add_argument("--sheet", type=Path, help="write a contact sheet of every mode here and stop")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     with tempfile.TemporaryDirectory(prefix="nemo-motion-") as tmpdir:
@@ -483,9 +461,6 @@ def main() -> None:
         if args.quick:
             paths = {k: v for k, v in paths.items() if k in ("coffee", "astronaut", "rocket")}
         scenes = {name: Scene(path, FPS if args.quick else 2 * FPS) for name, path in paths.items()}
-        if args.sheet:
-            sheet(scenes, args.sheet)
-            return
         cost(scenes, args.rounds)
         transition_cost(scenes["coffee"], scenes["rocket"], args.rounds)
         life_cost(args.rounds)
