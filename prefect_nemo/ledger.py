@@ -28,9 +28,15 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from prefect_nemo.errors import NemoInputError
 from prefect_nemo.models import ClipResult
 
 __all__ = ["ClipRecord", "Ledger", "clip_key"]
+
+DAMAGED = (
+    "is not a readable clip ledger; move it aside and run again (clips already delivered stay where they are;"
+    " a clip whose render was under way is made, and paid for, again)"
+)
 
 
 def clip_key(image_sha256: str, request: dict[str, Any], api_url: str) -> str:
@@ -86,10 +92,16 @@ class Ledger:
         self.expire_after = expire_after
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS clips (key TEXT PRIMARY KEY, record TEXT NOT NULL, updated_at REAL)"
-        )
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS clips (key TEXT PRIMARY KEY, record TEXT NOT NULL, updated_at REAL)"
+            )
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            if exc.sqlite_errorname not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+                raise
+            raise NemoInputError(str(path), f"{DAMAGED} ({exc})") from None
 
     def __enter__(self) -> Ledger:
         return self

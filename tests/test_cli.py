@@ -194,7 +194,14 @@ class TestBadCommandLine:
 
     @pytest.mark.parametrize(
         "case",
-        ["missing file", "empty prompt", "out under a file", "only a folder with nothing usable", "bad api url"],
+        [
+            "missing file",
+            "empty prompt",
+            "out under a file",
+            "only a folder with nothing usable",
+            "bad api url",
+            "damaged ledger",
+        ],
     )
     def test_answers_at_once_and_starts_nothing(self, case: str, tmp_path: Path) -> None:
         image = write_image(tmp_path / "fine.png", (320, 200))
@@ -207,9 +214,13 @@ class TestBadCommandLine:
             "out under a file": ([str(image), "--out", str(tmp_path / "afile" / "sub")], "is a file, not a folder"),
             "only a folder with nothing usable": ([str(tmp_path / "notes")], "readme.txt: unsupported type '.txt'"),
             "bad api url": ([str(image), "--api-url", "ftp://x"], "error: --api-url: 'ftp://x' is neither"),
+            "damaged ledger": ([str(image)], f"error: {tmp_path / 'cache' / 'clips.db'}: is not a readable clip"),
         }[case]
+        (tmp_path / "cache").mkdir()
+        (tmp_path / "cache" / "clips.db").write_bytes(b"not a database, " * 512)
         data_dir = tmp_path / "backend"
         env = {**os.environ, "NEMO_LOCAL_DATA_DIR": str(data_dir), "NEMO_OUTPUT_DIR": str(tmp_path / "clips")}
+        env["NEMO_CACHE_DIR"] = str(tmp_path / "cache")
         env.pop("PREFECT_API_URL", None)
         started = time.monotonic()
         done = subprocess.run(
@@ -221,7 +232,7 @@ class TestBadCommandLine:
         assert len(errors_) == 1 and expected in errors_[0], done.stderr
         assert "LOADED []" in done.stderr, done.stderr
         assert not data_dir.exists() and done.stdout == ""
-        assert not (tmp_path / "clips").exists() or case == "out under a file"  # no folder left behind
+        assert not (tmp_path / "clips").exists() or case in ("out under a file", "damaged ledger")  # none left behind
         assert seconds < 10, seconds  # loose: a second or less on a quiet machine, 10-14 s before this was fixed
 
     def test_a_too_long_instruction_starts_no_backend(self, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from prefect_nemo.errors import NemoInputError
 from prefect_nemo.ledger import ClipRecord, Ledger
 
 
@@ -116,3 +117,13 @@ def test_a_closed_ledger_lets_go_of_its_connection(tmp_path: Path) -> None:
         ledger.get("k")
     with Ledger(tmp_path / "clips.db") as again:
         assert again.get("k").session_id == "s"
+
+
+def test_a_damaged_ledger_is_named_with_what_to_do(tmp_path: Path) -> None:
+    damaged = tmp_path / "clips.db"
+    damaged.write_bytes(b"not a database, " * 512)
+    with pytest.raises(NemoInputError) as caught:
+        Ledger(damaged)
+    assert caught.value.input == str(damaged)
+    assert caught.value.reason.startswith("is not a readable clip ledger; move it aside and run again")
+    assert "file is not a database" in caught.value.reason

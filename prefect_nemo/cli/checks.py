@@ -1,6 +1,7 @@
 """What `convert` checks before it starts anything slow: the instruction, the output folder, the disk, the backend
-setting. Each check takes milliseconds and imports nothing heavy, so a bad command line answers at once, before
-Prefect or the embedded backend start and before anything is paid for.
+setting, the clip ledger. Each check takes milliseconds and imports nothing heavy (the ledger's, last, loads the
+settings), so a bad command line answers at once, before Prefect or the embedded backend start and before
+anything is paid for.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from pathlib import Path
 
 from prefect_nemo.cli.errors import UsageError
 
-__all__ = ["BYTES_PER_SECOND", "check_api_url", "check_disk", "check_out_dir", "check_prompt", "default_out_dir"]
+__all__ = [
+    "BYTES_PER_SECOND",
+    "check_api_url",
+    "check_disk",
+    "check_ledger",
+    "check_out_dir",
+    "check_prompt",
+    "default_out_dir",
+]
 
 BYTES_PER_SECOND = 2_000_000
 """A generous size of one second of delivered 1080p H.264 (clips are well under it), for the disk check."""
@@ -64,3 +73,16 @@ def check_api_url(api_url: str | None) -> None:
     if value.lower() != "local" and not value.startswith(("http://", "https://")):
         source = "--api-url" if api_url else "NEMO_API_URL"
         raise UsageError(source, f"'{value}' is neither 'local' nor an http(s) URL")
+
+
+def check_ledger() -> None:
+    """A clip ledger that is not a database is refused once, here, rather than once per clip."""
+    from prefect_nemo.errors import NemoInputError
+    from prefect_nemo.ledger import Ledger
+    from prefect_nemo.settings import NemoSettings
+
+    try:
+        with Ledger(NemoSettings().ledger_path):
+            pass
+    except NemoInputError as exc:
+        raise UsageError(exc.input, exc.reason) from None

@@ -116,6 +116,7 @@ def convert(
         _nothing_to_convert(inputs)
     out_dir = checks.check_out_dir(out_dir or checks.default_out_dir())  # creates it: only for a sound command
     checks.check_disk(out_dir, len(named), duration)
+    checks.check_ledger()
     from prefect_nemo.cli.progress import quiet_prefect
     from prefect_nemo.cli.report import results_table, rows
     from prefect_nemo.cli.run import Options, Startup
