@@ -10,6 +10,7 @@ Runs under the heavy lock: `flock /tmp/nemo-heavy.lock python -m pytest tests/te
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -68,9 +69,17 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def env(harness: None, local_server: object) -> dict[str, str]:
     from prefect.settings import PREFECT_API_URL
 
-    return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "PYTHONPATH": str(ROOT),
+        "PYTHONFAULTHANDLER": "1",
+    }
 
 
+SNIPPET_WAIT = 240.0
+"""Seconds a snippet may run (the longest took 69 s in a full two-worker run): a hung one is stopped with its
+threads' stacks printed, inside the test's 300 s timeout, which would report only this module's own threads."""
 PARALLEL_SNIPPETS = 3
 """Three snippets at a time: a snippet waits on imports, polls and renders, so two left a core idle (the module
 took 169 s with two, 114 s with three, 112 s with four on the 2-core machine)."""
@@ -105,11 +114,15 @@ class Snippets:
             )
             self.running.add(process)
         try:
-            stdout, stderr = process.communicate(timeout=600)
+            stdout, stderr = process.communicate(timeout=SNIPPET_WAIT)
         except subprocess.TimeoutExpired:
-            process.kill()
+            process.send_signal(signal.SIGABRT)  # faulthandler (PYTHONFAULTHANDLER) prints every thread's stack
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(10)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # and its helpers (Dask workers)
             stdout, stderr = process.communicate()
-            stderr += "\n(killed after 600 s)"
+            stderr += f"\n(stopped after {SNIPPET_WAIT:.0f} s; the stacks above show where it waited)"
         finally:
             with self.lock:
                 self.running.discard(process)
@@ -162,7 +175,7 @@ def test_snippet_runs_as_written(
         _serve_until_deployed(_script(workdir, where, code), code, workdir, env)
         return
     returncode, stdout, stderr = started[where].result()
-    assert returncode == 0, f"{where} failed:\n{stdout[-2000:]}\n{stderr[-4000:]}"
+    assert returncode == 0, f"{where} failed:\n{stdout[-2000:]}\n{stderr[-12000:]}"
 
 
 SERVE_WAIT = 240.0

@@ -117,6 +117,7 @@ def convert(
     out_dir = checks.check_out_dir(out_dir or checks.default_out_dir())  # creates it: only for a sound command
     checks.check_disk(out_dir, len(named), duration)
     checks.check_ledger()
+    from prefect_nemo.cli.interrupt import ctrl_c_kept
     from prefect_nemo.cli.progress import quiet_prefect
     from prefect_nemo.cli.report import results_table, rows
     from prefect_nemo.cli.run import Options, Startup
@@ -136,14 +137,15 @@ def convert(
     startup = Startup(options, api_url, block, client_id)
     begun = time.monotonic()
     try:
-        startup.start()
-        _check_contents(inputs)
-        if one_clip:
-            one.refuse_unusable(inputs)
-        usable = [i.path for i in inputs if i.usable]
-        if not usable:
-            _nothing_to_convert(inputs)
-        credentials, url = _started(startup)
+        with ctrl_c_kept():  # a Ctrl-C dropped inside an import would let the start go on to pay for clips
+            startup.start()
+            _check_contents(inputs)
+            if one_clip:
+                one.refuse_unusable(inputs)
+            usable = [i.path for i in inputs if i.usable]
+            if not usable:
+                _nothing_to_convert(inputs)
+            credentials, url = _started(startup)
     except KeyboardInterrupt:  # Typer would turn it into a silent exit 130
         from prefect_nemo.cli.report import interrupted_at_start
 
