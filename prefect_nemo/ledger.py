@@ -33,9 +33,9 @@ from prefect_nemo.models import ClipResult
 
 __all__ = ["ClipRecord", "Ledger", "clip_key"]
 
-DAMAGED = (
-    "is not a readable clip ledger; move it aside and run again (clips already delivered stay where they are;"
-    " a clip whose render was under way is made, and paid for, again)"
+MOVE_ASIDE = (
+    "move it aside and run again (clips already delivered stay where they are; a clip whose render was under way"
+    " is made, and paid for, again)"
 )
 
 
@@ -101,7 +101,7 @@ class Ledger:
             self._conn.close()
             if exc.sqlite_errorname not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
                 raise
-            raise NemoInputError(str(path), f"{DAMAGED} ({exc})") from None
+            raise NemoInputError(str(path), f"is not a readable clip ledger ({exc}); {MOVE_ASIDE}") from None
 
     def __enter__(self) -> Ledger:
         return self
