@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .motion import ease
+from .pieces import Scratch
 
 __all__ = ["TRANSITIONS", "Drawn", "Shot", "Transition", "duration_frames"]
 
@@ -109,7 +110,7 @@ class Transition:
             raise ValueError(f"a transition needs at least 2 frames, got {n_frames}")
         self.kind, self.out, self.n, self.direction = kind, out_size, n_frames, direction
         self.progress = ease(curve, np.linspace(0.0, 1.0, n_frames))
-        self._scratch: dict[tuple[int, ...], U8] = {}  # blend buffers kept between frames (use, shape)
+        self._scratch = Scratch(out_size[0] * out_size[1])  # blend buffers kept between frames
         self._halves: dict[int, tuple[U8, Planes, float]] = {}  # by the id of the luma plane, kept alive
 
     def _halved(self, shot: Shot | Drawn, i: int) -> tuple[Planes, float]:
@@ -232,7 +233,7 @@ def _blend(
     i: int,
     p: float,
     dst: Planes,
-    scratch: dict[tuple[int, ...], U8],
+    scratch: Scratch,
     halved: Callable[[Shot | Drawn, int], tuple[Planes, float]],
     zooms: tuple[float, float] = (1.0, 1.0),
 ) -> None:
@@ -243,16 +244,11 @@ def _blend(
     strong, faint, z_strong, z_faint, weight = (a, b, *zooms, p) if p < 0.5 else (b, a, zooms[1], zooms[0], 1 - p)
     _warp(strong, i, dst, (0, 0, w, h), zoom=z_strong)
 
-    def buffer(shape: tuple[int, ...], k: int = 0) -> U8:
-        key = (k, *shape)
-        if key not in scratch:
-            scratch[key] = np.empty(shape, np.uint8)
-        return scratch[key]
-
-    small: Planes = (buffer((h // 2, w // 2)), buffer((h // 4, w // 4), 1), buffer((h // 4, w // 4), 2))
+    quarter = (h // 4, w // 4)
+    small: Planes = (scratch.get(0, (h // 2, w // 2)), scratch.get(1, quarter), scratch.get(2, quarter))
     _warp(faint, i, small, (0, 0, w // 2, h // 2), zoom=z_faint, half=halved(faint, i))
     for target, part in zip(dst, small, strict=True):
-        big = buffer(target.shape, 3)
+        big = scratch.get(3, target.shape)  # luma's, then each chroma plane's in turn
         cv2.pyrUp(part, dst=big, dstsize=target.shape[::-1])
         cv2.addWeighted(target, 1.0 - weight, big, weight, 0.0, dst=target)
 
