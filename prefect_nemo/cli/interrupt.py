@@ -29,16 +29,17 @@ def ctrl_c_kept() -> Iterator[None]:
     ):
         yield
         return
-    pressed = threading.Event()
+    pressed = False
 
     def remember(signum: int, frame: FrameType | None) -> None:
-        pressed.set()
+        nonlocal pressed
+        pressed = True
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, remember)
     try:
         yield
-        if pressed.is_set():
+        if pressed:
             raise KeyboardInterrupt
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
