@@ -51,20 +51,41 @@ def make_previews(clip: Path) -> tuple[Path, Path]:
 
 
 def _sample_frames(clip: Path, count: int) -> list[Image.Image]:
-    """`count` frames spread evenly over the clip, scaled to `PREVIEW_WIDTH` (decoded one at a time)."""
+    """`count` frames spread evenly over the clip, scaled to `PREVIEW_WIDTH` (decoded one at a time).
+
+    Frames that no other frame refers to are not decoded (``skip_frame``): about half of an H.264 clip's, and
+    half the decoding, which is most of what a preview costs (a 3 s 1080p clip: 0.31 against 0.56 CPU-s).
+    Each wanted moment takes the nearest frame decoded, at most a frame or two away: a preview at
+    `PREVIEW_FPS` frames a second cannot show that.
+    """
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        stream.codec_context.skip_frame = "NONREF"
+        rate = float(stream.average_rate or stream.guessed_rate or 30)
         total = stream.frames or count
-        wanted = {round(i * (total - 1) / max(count - 1, 1)) for i in range(count)}
+        wanted = [i * (total - 1) / max(count - 1, 1) for i in range(count)]
         frames: list[Image.Image] = []
-        for index, frame in enumerate(container.decode(stream)):
-            if index in wanted:
-                # scaled while converted (one swscale pass), not converted at 1080p then resized by Pillow
-                height = max(2, round(frame.height * PREVIEW_WIDTH / frame.width))
-                frames.append(frame.to_image(width=PREVIEW_WIDTH, height=height))  # type: ignore[no-untyped-call]
-            if index >= max(wanted):
+        first: float | None = None
+        before: tuple[float, av.VideoFrame] | None = None  # the last frame decoded, and where it stands
+        for frame in container.decode(stream):
+            first = frame.time or 0.0 if first is None else first
+            at = ((frame.time or 0.0) - first) * rate  # where the frame stands in the clip, in frames
+            while len(frames) < count and wanted[len(frames)] <= at:
+                target = wanted[len(frames)]
+                near = frame if before is None or at - target <= target - before[0] else before[1]
+                frames.append(_scaled(near))
+            if len(frames) == count:
                 break
+            before = (at, frame)
+        if before is not None and len(frames) < count:  # the last moments, past the last frame decoded
+            frames += [_scaled(before[1])] * (count - len(frames))
     if not frames:
         raise ValueError(f"{clip.name}: no video frames to preview")
     return frames
+
+
+def _scaled(frame: av.VideoFrame) -> Image.Image:
+    """The frame at `PREVIEW_WIDTH`, scaled while converted (one swscale pass, not 1080p RGB then Pillow)."""
+    height = max(2, round(frame.height * PREVIEW_WIDTH / frame.width))
+    return frame.to_image(width=PREVIEW_WIDTH, height=height)  # type: ignore[no-untyped-call,no-any-return]
