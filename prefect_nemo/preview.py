@@ -69,7 +69,7 @@ def _sample_frames(clip: Path, count: int) -> list[Image.Image]:
         first: float | None = None
         before: tuple[float, av.VideoFrame] | None = None  # the last frame decoded, and where it stands
         for frame in container.decode(stream):
-            first = frame.time or 0.0 if first is None else first
+            first = (frame.time or 0.0) if first is None else first
             at = ((frame.time or 0.0) - first) * rate  # where the frame stands in the clip, in frames
             while len(frames) < count and wanted[len(frames)] <= at:
                 target = wanted[len(frames)]

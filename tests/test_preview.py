@@ -11,15 +11,13 @@ from PIL import Image
 from prefect_nemo.preview import PREVIEW_FPS, PREVIEW_SECONDS, PREVIEW_WIDTH, make_previews
 
 
-def write_clip(
-    path: Path, seconds: float = 3.0, fps: int = 30, size: tuple[int, int] = (960, 540), preset: str = "ultrafast"
-) -> Path:
+def write_clip(path: Path, seconds: float = 3.0, fps: int = 30, size: tuple[int, int] = (960, 540)) -> Path:
     """A real H.264 MP4 whose frames brighten over time, so frames sampled at different times differ."""
     width, height = size
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"preset": preset}  # ultrafast: the previews are under test, not the encode
+        stream.options = {"preset": "ultrafast"}  # the previews are under test, not the encode
         for i in range(round(seconds * fps)):
             level = int(255 * i / (seconds * fps))
             pixels = np.full((height, width, 3), level, np.uint8)
