@@ -3,12 +3,20 @@
 A `Retry-After` (or the contract's 30 s after a bare 429) is honoured but capped, and no retry starts
 that would end past the clip's deadline. Callers say what may be retried; this module says how long to
 wait and when to stop. The bound across layers (Prefect task retries x these) is in docs/reliability.md.
+
+Each call gets its own `AsyncRetrying` (`PerCallRetrying`), whose state lives in a plain object instead of
+tenacity's `threading.local`: a client call leaves its retrying object in a reference cycle, which only the
+garbage collector frees, and on Python 3.11 before 3.11.12 a collection that frees a `threading.local`
+inside `sys._current_frames()` deadlocks the whole process (CPython gh-106883). A Dask worker's profiler
+calls that every 10 ms while tasks run, so batches on Dask froze now and then.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
@@ -66,6 +74,23 @@ def _log(state: RetryCallState) -> None:
     logger.warning("%s; retry %d in %.1f s", error, state.attempt_number, state.upcoming_sleep)
 
 
+class PerCallRetrying(AsyncRetrying):
+    """An `AsyncRetrying` driven by one call in one event loop: its state needs no `threading.local`.
+
+    tenacity keeps a retrying object's state per thread so one decorator can serve many threads; here each
+    call has its own object, and a `threading.local` in the garbage is what can freeze Python 3.11.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # tenacity's own thread-local is freed right here, by its reference count (never by the collector)
+        self._local = SimpleNamespace()  # type: ignore[assignment]
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._local = SimpleNamespace()  # type: ignore[assignment]
+
+
 def retrying(
     *,
     attempts: int | None,
@@ -78,7 +103,7 @@ def retrying(
     `attempts` counts tries, the first included; `None` retries until the deadline (polls under a clip's
     budget). The last error is re-raised as itself, never wrapped.
     """
-    return AsyncRetrying(
+    return PerCallRetrying(
         stop=_Stop(attempts, deadline),
         wait=_Wait(rate_limit_wait),
         retry=retry_if_exception(retry_if),
