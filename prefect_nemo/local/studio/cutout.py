@@ -40,13 +40,15 @@ class Cutout:
     The subject's shadow is cast on ``background``, where it stays as the subject lifts toward the camera
     (the gap between them grows, as it would), so the layer's see-through rim is the feather alone.
     Packed four channels to a crop (a 4-channel warp costs about a 1-channel one; measured 7.7 against
-    6.6 ms) for where the subject is see-through; ``solid`` holds the same premultiplied planes alone,
-    warped straight into the frame where the subject is opaque and nothing needs compositing.
+    6.6 ms) for where the subject is see-through; the half-resolution crop also carries the luma, so the
+    see-through rim of a frame is composited from that one layer (``pieces.RimComposite``). ``solid``
+    holds the premultiplied planes alone, warped straight into the frame where the subject is opaque and
+    nothing needs compositing.
     """
 
     background: Planes
     luma: U8  # the crop, 4 channels: premultiplied Y, 255 - alpha, 0, 0
-    chroma: U8  # the crop at half resolution, 4 channels: premultiplied U, V, 255 - alpha, 0
+    chroma: U8  # the crop at half resolution, 4 channels: premultiplied U, V, 255 - alpha and Y (the rim's)
     solid: Planes  # premultiplied Y (crop), U and V (half resolution), single planes
     origin: tuple[int, int]  # even, luma pixels
 
@@ -88,7 +90,10 @@ class Cutout:
                     region[...] = cv2.blendLinear(np.full_like(region, round(black)), region, shade, 1 - shade)
             solid += channels
             channels.append(np.asarray(cv2.bitwise_not(a), np.uint8))
-            channels += [np.zeros_like(a)] * (4 - len(channels))
+            if step == 1:
+                channels += [np.zeros_like(a)] * 2
+            else:  # the rim's luma: premultiplied Y averaged to chroma resolution (centre-sited, as U and V)
+                channels.append(np.asarray(cv2.resize(solid[0], size, interpolation=cv2.INTER_AREA), np.uint8))
             packed.append(np.asarray(cv2.merge(channels), np.uint8))
         return cls(background, packed[0], packed[1], (solid[0], solid[1], solid[2]), (x0, y0))
 

@@ -24,7 +24,7 @@ SAFE = 6  # crop pixels kept clear of the opaque runs' sides (bilinear support, 
 _MIN_RUN = 48  # crop pixels: a narrower opaque run, or clear gap, is not worth a piece of its own
 _NARROW = 64  # pixels of a 1080p frame: a narrower piece costs as much per row
 _PIECE_PX = 2000  # pixels of a 1080p frame's plain warp that one more piece costs (its calls)
-_COMPOSITE = 1.3  # a see-through pixel's composite, in plain warps of it (measured 2.2 against 1.7 ms)
+_COMPOSITE = 1.1  # a see-through pixel's composite, in plain warps of it (measured 1.0x to 1.5x, 16x512 to 1024x256)
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,8 @@ def _cost(rows: int, shows: Runs, opaque: Runs, scale: float) -> float:
     ``warpAffine`` costs per row of a piece about as much for 64 output pixels as for fewer (measured: a
     frame in 32-pixel columns took twice as long as in 64-pixel ones, and those 1.4x the whole frame at
     once), so every piece counts at least ``_NARROW`` wide, and ``_PIECE_PX`` more for its calls; a
-    see-through run costs ``_COMPOSITE`` times a plain warp of it (the packed layer's warp, its channels, a
-    multiply and an add), on top of the background under it.
+    see-through run costs ``_COMPOSITE`` times a plain warp of it (the rim layer's warp at chroma
+    resolution, its channels, the luma's enlargement, multiplies and adds), on top of the background under it.
     """
     narrow = _NARROW * scale
     gaps = minus([(opaque[0][0], opaque[-1][1])], opaque) if opaque else []

@@ -61,8 +61,7 @@ def test_skipping_the_background_under_the_opaque_subject_changes_nothing(
     coffee: tuple[DepthMap, Planes, Cutout], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, _, cut = coffee
-    pop = SubjectPop(cut, OUT, 10)
-    pop._rim, pop._rim_scale = (cut.luma, cut.chroma), 1.0  # the rim from the full-size layers, as the box is
+    pop = SubjectPop(cut, OUT, 10, full_size_rim=True)  # the rim from the full-size layers, as the box is
     fast, full = _blank(), _blank()
     pop.render(6, fast)
     strips = pop.strips(pop.subject_matrix(6))
@@ -103,8 +102,7 @@ def test_a_subject_of_several_parts_leaves_its_gaps_to_the_background(monkeypatc
     rgb = cv2.resize(np.asarray(Image.open(SKYLINE).convert("RGB")), (640, 360), interpolation=cv2.INTER_AREA)
     planes = source_planes(rgb)
     cut = Cutout.make(planes, estimate_depth(rgb))
-    pop = SubjectPop(cut, OUT, 10)
-    pop._rim, pop._rim_scale = (cut.luma, cut.chroma), 1.0  # the rim from the full-size layers, as the box is
+    pop = SubjectPop(cut, OUT, 10, full_size_rim=True)  # the rim from the full-size layers, as the box is
     strips = pop.strips(pop.subject_matrix(4))
     assert strips is not None and max(len(opaque) for _, _, _, opaque in strips) >= 2
     fast, full = _blank(), _blank()
@@ -115,18 +113,16 @@ def test_a_subject_of_several_parts_leaves_its_gaps_to_the_background(monkeypatc
         assert np.abs(a.astype(int) - b).max() <= 1 and (a != b).mean() < 0.001
 
 
-def test_the_rim_from_half_size_layers_looks_the_same(coffee: tuple[DepthMap, Planes, Cutout]) -> None:
-    """The see-through rim is composited from half-size layers (a quarter of the memory to read): on a
-    feathered edge that moves nothing visibly."""
+def test_the_rim_from_the_chroma_resolution_layer_looks_the_same(coffee: tuple[DepthMap, Planes, Cutout]) -> None:
+    """The see-through rim is composited from the cut-out's chroma-resolution layer (one warp of a quarter
+    of the pixels): on a feathered edge that moves nothing visibly."""
     _, _, cut = coffee
-    half, full = SubjectPop(cut, OUT, 10), SubjectPop(cut, OUT, 10)
-    full._rim, full._rim_scale = (cut.luma, cut.chroma), 1.0
     a, b = _blank(), _blank()
-    half.render(6, a)
-    full.render(6, b)
-    for p, q in zip(a, b, strict=True):
-        diff = np.abs(p.astype(int) - q)
-        assert (diff > 0).mean() > 0.001  # the rim is drawn from the half-size layers...
-        # ...to the same look: at this small scale the half-size layer is only 1.1x the frame's resolution
-        # (2.5% of pixels over 2 levels); at 1080p the coffee's worst frame had 0.15%, none over 11 levels
-        assert (diff > 2).mean() < 0.04 and diff.mean() < 0.4, ((diff > 2).mean(), diff.mean())
+    SubjectPop(cut, OUT, 10).render(6, a)
+    SubjectPop(cut, OUT, 10, full_size_rim=True).render(6, b)
+    diff = np.abs(a[0].astype(int) - b[0])
+    assert (diff > 0).mean() > 0.001  # the luma rim is drawn from the smaller layer...
+    # ...to the same look (at 1080p the eight benchmark photographs' frames had at most 1.5% over 2 levels)
+    assert (diff > 2).mean() < 0.04 and diff.mean() < 0.4, ((diff > 2).mean(), diff.mean())
+    for p, q in zip(a[1:], b[1:], strict=True):  # U and V come from the same layer either way
+        assert np.abs(p.astype(int) - q).max() <= 1
