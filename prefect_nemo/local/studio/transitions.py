@@ -3,10 +3,10 @@
 A shot is a still's source planes and its camera path, so a transition never needs finished frames: it
 warps each shot straight into the part of the frame where it shows (push and slide split the frame, so a
 frame costs one warp), with its own camera move composed with the transition's offset or zoom. Where two
-shots overlap (crossfade, the middle of zoom-through) the fainter one is warped at half resolution and
-enlarged: it carries at most half the weight, so its missing detail is at most half visible, and the frame
-costs about one and a quarter warps instead of two. The first frame is exactly shot A's and the last
-exactly shot B's.
+shots overlap (crossfade, the middle of zoom-through) the fainter one is warped at half resolution, or a
+quarter while its weight is at most a quarter, and enlarged: its missing detail is seen only as much as it
+weighs, and the frame costs about one and a quarter warps instead of two. The first frame is exactly shot
+A's and the last exactly shot B's.
 
 A shot that is no flat warp of its still (a camera through depth, a subject pop) is a ``Drawn`` shot: it
 draws its own frame, the one it shows outside the join, and the transition moves that frame instead (drawn
@@ -39,6 +39,7 @@ _FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
 _BLACK = (16, 128, 128)  # limited-range YUV
 _THROUGH_ZOOM = 1.8  # zoom-through: how far into A the camera dives (and out of B it comes)
 _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+_QUARTER_BELOW = 0.25  # the fainter shot's weight up to which it is warped at a quarter of the resolution
 
 
 class Path(Protocol):
@@ -60,7 +61,7 @@ class Shot:
 class Drawn:
     """A shot that draws its own frames (``draw(j, dst)``, j its own frame index; ``first`` at the join's start).
 
-    Its frame is drawn once per transition frame into a buffer of the output's size, halved on demand for the
+    Its frame is drawn once per transition frame into a buffer of the output's size, reduced on demand for the
     fainter side of a blend; where the transition shows it unmoved and whole, it is drawn into the output.
     """
 
@@ -68,23 +69,24 @@ class Drawn:
         w, h = out_size
         self.draw, self.first = draw, first
         self.planes: Planes = _planes((w, h))
-        self._half: Planes = _planes((w // 2, h // 2))
-        self._drawn, self._halved = -1, -1  # the frame each buffer holds
+        self._reduced = {step: _planes((w // step, h // step)) for step in (2, 4)}
+        self._held = {1: -1, 2: -1, 4: -1}  # the frame each buffer holds, by its step
 
     def frame(self, i: int) -> Planes:
         """Frame ``i`` of the join, drawn into ``planes`` (once per ``i``)."""
-        if self._drawn != i:
+        if self._held[1] != i:
             self.draw(self.first + i, self.planes)
-            self._drawn = i
+            self._held[1] = i
         return self.planes
 
-    def halved(self, i: int) -> Planes:
-        """Frame ``i`` of the join at half size (pixel j is pixel 2j, like ``Transition._halved``)."""
-        if self._halved != i:
-            for plane, half in zip(self.frame(i), self._half, strict=True):
-                cv2.pyrDown(plane, dst=half, dstsize=half.shape[::-1])
-            self._halved = i
-        return self._half
+    def reduced(self, i: int, step: int) -> Planes:
+        """Frame ``i`` of the join at 1/``step`` (2 or 4) of its size by ``pyrDown``: pixel j is pixel step * j."""
+        if self._held[step] != i:
+            finer = self.frame(i) if step == 2 else self.reduced(i, step // 2)
+            for plane, small in zip(finer, self._reduced[step], strict=True):
+                cv2.pyrDown(plane, dst=small, dstsize=small.shape[::-1])
+            self._held[step] = i
+        return self._reduced[step]
 
     def luma_matrix(self, i: int) -> F64:
         return _IDENTITY
@@ -111,24 +113,25 @@ class Transition:
         self.kind, self.out, self.n, self.direction = kind, out_size, n_frames, direction
         self.progress = ease(curve, np.linspace(0.0, 1.0, n_frames))
         self._scratch = Scratch(out_size[0] * out_size[1])  # blend buffers kept between frames
-        self._halves: dict[int, tuple[U8, Planes, float]] = {}  # by the id of the luma plane, kept alive
+        self._reduced: dict[tuple[int, int], tuple[U8, Planes, float]] = {}  # by luma plane id and step, kept alive
 
-    def _halved(self, shot: Shot | Drawn, i: int) -> tuple[Planes, float]:
-        """What the fainter shot of a blend is warped from, and its scale to the shot's own planes (pixel j
-        is pixel j / scale): a drawn shot's frame halved; a still's planes halved by ``pyrDown`` until about
-        as fine as the half-size frame, made once per still. A source warped about 1:1 reads a quarter of the
-        memory of one twice as fine, and aliases less than every other pixel of it."""
+    def _reduced_source(self, shot: Shot | Drawn, i: int, step: int) -> tuple[Planes, float]:
+        """What the fainter shot of a blend is warped from into a frame 1/``step`` the size, and its scale to
+        the shot's own planes (pixel j is pixel j / scale): a drawn shot's frame reduced; a still's planes
+        reduced by ``pyrDown`` until about as fine as that frame, made once per still and step. A source
+        warped about 1:1 reads a quarter of the memory of one twice as fine, and aliases less than every
+        other pixel of it."""
         if isinstance(shot, Drawn):
-            return shot.halved(i), 0.5
-        key = id(shot.planes[0])
-        if key not in self._halves:
-            fine = math.sqrt(abs(np.linalg.det(shot.luma_matrix(0)[:, :2]))) * 2  # source px per half-frame px
+            return shot.reduced(i, step), 1 / step
+        key = (id(shot.planes[0]), step)
+        if key not in self._reduced:
+            fine = math.sqrt(abs(np.linalg.det(shot.luma_matrix(0)[:, :2]))) * step  # source px per small px
             levels = max(1, int(math.log2(max(fine, 1.0)) + 0.25))
             y, u, v = shot.planes
             for _ in range(levels):
                 y, u, v = (np.asarray(cv2.pyrDown(p), np.uint8) for p in (y, u, v))
-            self._halves[key] = (shot.planes[0], (y, u, v), 0.5**levels)
-        _, planes, scale = self._halves[key]
+            self._reduced[key] = (shot.planes[0], (y, u, v), 0.5**levels)
+        _, planes, scale = self._reduced[key]
         return planes, scale
 
     def render(self, i: int, a: Shot | Drawn, b: Shot | Drawn, dst: Planes) -> None:
@@ -138,7 +141,7 @@ class Transition:
         if p <= 0.0 or p >= 1.0:
             _warp(a if p <= 0.0 else b, i, dst, (0, 0, w, h))
         elif self.kind == "crossfade":
-            _blend(a, b, i, p, dst, self._scratch, self._halved)
+            _blend(a, b, i, p, dst, self._scratch, self._reduced_source)
         elif self.kind == "dip_to_black":
             _warp(a if p < 0.5 else b, i, dst, (0, 0, w, h))
             _fade(dst, abs(1.0 - 2.0 * p))
@@ -173,7 +176,7 @@ class Transition:
             shot, zoom = (a, zoom_a) if mix <= 0.0 else (b, zoom_b)
             _warp(shot, i, dst, (0, 0, w, h), zoom=zoom)
         else:
-            _blend(a, b, i, mix, dst, self._scratch, self._halved, zooms=(zoom_a, zoom_b))
+            _blend(a, b, i, mix, dst, self._scratch, self._reduced_source, zooms=(zoom_a, zoom_b))
 
 
 def _warp(
@@ -184,21 +187,22 @@ def _warp(
     *,
     shift: tuple[float, float] = (0.0, 0.0),
     zoom: float = 1.0,
-    half: tuple[Planes, float] | None = None,
+    reduced: tuple[Planes, float, int] | None = None,
 ) -> None:
     """Warp ``shot``'s frame ``i`` into ``box`` of ``dst`` (even bounds), moved by ``shift``, zoomed by ``zoom``.
 
-    The shown pixel x is the shot's own frame at ``(x - c) / zoom + c - shift``; with ``half`` (planes
-    reduced from the shot's own, and their scale to them) the planes in ``dst`` are half the frame's size
-    (the fainter layer of a blend), pixel j showing the frame's pixel 2j, where ``cv2.pyrUp`` puts it back.
+    The shown pixel x is the shot's own frame at ``(x - c) / zoom + c - shift``; with ``reduced`` (planes
+    reduced from the shot's own, their scale to them, and a step of 2 or 4) the planes in ``dst`` are
+    1/step the frame's size (the fainter layer of a blend), pixel j showing the frame's pixel step * j,
+    where ``cv2.pyrUp`` puts it back.
     """
     x0, y0, x1, y1 = box
     if x1 <= x0 or y1 <= y0:
         return
-    if isinstance(shot, Drawn) and half is None and zoom == 1.0 and shift == (0.0, 0.0):
+    if isinstance(shot, Drawn) and reduced is None and zoom == 1.0 and shift == (0.0, 0.0):
         _unmoved(shot, i, dst, box)
         return
-    step = 2 if half is not None else 1
+    step = reduced[2] if reduced is not None else 1
     frame_w, frame_h = dst[0].shape[1] * step, dst[0].shape[0] * step
     centre = np.array([(frame_w - 1) / 2, (frame_h - 1) / 2])
     m = shot.luma_matrix(i)
@@ -208,8 +212,8 @@ def _warp(
     luma_lin = lin * (step / zoom)
     luma_off = off + lin @ (corner / zoom + base)
     chroma_off = (luma_off + luma_lin @ [0.5, 0.5] + 0.5) / 2 - 0.5
-    planes, scale = half if half is not None else (shot.planes, 1.0)
-    if isinstance(shot, Drawn) and half is None:
+    planes, scale = reduced[:2] if reduced is not None else (shot.planes, 1.0)
+    if isinstance(shot, Drawn) and reduced is None:
         planes = shot.frame(i)
     for plane, target, o, s in zip(planes, dst, (luma_off, chroma_off, chroma_off), (1, 2, 2), strict=True):
         mat = np.hstack([luma_lin, o[:, None]]) * scale
@@ -234,20 +238,26 @@ def _blend(
     p: float,
     dst: Planes,
     scratch: Scratch,
-    halved: Callable[[Shot | Drawn, int], tuple[Planes, float]],
+    reduced: Callable[[Shot | Drawn, int, int], tuple[Planes, float]],
     zooms: tuple[float, float] = (1.0, 1.0),
 ) -> None:
-    """``(1 - p) a + p b``: the stronger shot at full resolution, the fainter at half, enlarged by
-    ``pyrUp`` (half the time of a bilinear resize, measured; its slight softening is at most half seen);
-    the buffers in ``scratch`` are reused from frame to frame (fresh ones each frame cost page faults)."""
+    """``(1 - p) a + p b``: the stronger shot at full resolution, the fainter at half (a quarter while it
+    weighs at most ``_QUARTER_BELOW``), enlarged by ``pyrUp`` (faster than a bilinear resize, measured; its
+    slight softening is seen only as much as the shot weighs); the buffers in ``scratch`` are reused from
+    frame to frame (fresh ones each frame cost page faults)."""
     h, w = dst[0].shape
     strong, faint, z_strong, z_faint, weight = (a, b, *zooms, p) if p < 0.5 else (b, a, zooms[1], zooms[0], 1 - p)
     _warp(strong, i, dst, (0, 0, w, h), zoom=z_strong)
 
-    quarter = (h // 4, w // 4)
-    small: Planes = (scratch.get(0, (h // 2, w // 2)), scratch.get(1, quarter), scratch.get(2, quarter))
-    _warp(faint, i, small, (0, 0, w // 2, h // 2), zoom=z_faint, half=halved(faint, i))
+    step = 4 if weight <= _QUARTER_BELOW else 2
+    luma, chroma = (h // step, w // step), (h // (2 * step), w // (2 * step))
+    small: Planes = (scratch.get(0, luma), scratch.get(1, chroma), scratch.get(2, chroma))
+    _warp(faint, i, small, (0, 0, w // step, h // step), zoom=z_faint, reduced=(*reduced(faint, i, step), step))
     for target, part in zip(dst, small, strict=True):
+        if step == 4:  # enlarged to half the target's size first
+            half = scratch.get(4, (target.shape[0] // 2, target.shape[1] // 2))
+            cv2.pyrUp(part, dst=half, dstsize=half.shape[::-1])
+            part = half
         big = scratch.get(3, target.shape)  # luma's, then each chroma plane's in turn
         cv2.pyrUp(part, dst=big, dstsize=target.shape[::-1])
         cv2.addWeighted(target, 1.0 - weight, big, weight, 0.0, dst=target)

@@ -93,6 +93,30 @@ def test_a_crossfade_weighs_the_shots_by_its_progress(shots: tuple[Shot, Shot]) 
     assert np.abs(got[0] - want).mean() < 2.5
 
 
+@pytest.mark.parametrize(("i", "size"), [(2, (OUT[0] // 4, OUT[1] // 4)), (4, (OUT[0] // 2, OUT[1] // 2))])
+def test_the_fainter_shot_is_warped_as_small_as_its_weight_allows(
+    shots: tuple[Shot, Shot], monkeypatch: pytest.MonkeyPatch, i: int, size: tuple[int, int]
+) -> None:
+    """Weighing 20%, the fainter shot is warped at a quarter of the size; weighing 40%, at half; either way
+    the frame is the exact blend of the two shots to within a little softness."""
+    a, b = shots
+    tr = Transition("crossfade", OUT, 11, curve="linear")  # frame i is i * 10% of the way
+    sizes: list[tuple[int, int]] = []
+    real = cv2.warpAffine
+
+    def spy(src: npt.NDArray[np.uint8], m: npt.NDArray[np.float64], dsize: tuple[int, int], **kw: object) -> object:
+        sizes.append(tuple(dsize))
+        return real(src, m, dsize, **kw)
+
+    monkeypatch.setattr(cv2, "warpAffine", spy)
+    got = _blank()
+    tr.render(i, a, b, got)
+    assert sizes[3] == size  # after the stronger shot's three planes, the fainter's luma
+    p = i / 10
+    want = (1 - p) * _plain(a, i)[0] + p * _plain(b, i)[0]
+    assert np.abs(got[0] - want).mean() < 1.5
+
+
 class _Draws:
     """A still's flat frames drawn whole (as a depth camera draws its own), and which frames were asked for."""
 
