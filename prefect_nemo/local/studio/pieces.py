@@ -109,9 +109,10 @@ class RimComposite:
     (premultiplied U, V, 255 - alpha, premultiplied Y): U and V composited at its own resolution, Y and
     alpha enlarged 2x for the luma plane.
 
-    One warp a piece, of a quarter of the luma's pixels: that warp was most of a composite's cost (284 of
-    355 us for a 512x128 piece). For subject pop's see-through rim, a feather, it looks the same as the
-    full-size composite (see ``SubjectPop``). The piece is warped with one chroma pixel to spare on each
+    One warp a piece, of a quarter of the luma's pixels: that warp was most of a composite's cost (for a
+    512x128 piece's luma, 284 us against 71 us for splitting, multiplying and adding; measured). For
+    subject pop's see-through rim, a feather, it looks the same as the full-size composite (see
+    ``SubjectPop``). The piece is warped with one chroma pixel to spare on each
     side, so the enlargement is bilinear across the piece's edges too.
     """
 
