@@ -65,7 +65,7 @@ class SubjectPop:
         self._grow = (1.0 + lift) ** e  # log-linear: a constant-speed move grows the subject at a constant rate
         self._drift = np.outer(e, drift) * out_size[0]
         # Planned as if for a frame of 1080p's pixel count, so a smaller frame (a preview) is cut the same way
-        # and composites no more of its subject from the half-size layers than a full-size one does.
+        # and composites no more of its subject from the rim layer than a full-size one does.
         per_pixel = abs(np.linalg.det(self.subject_matrix(0)[:, :2]))  # crop pixels per output pixel
         scale = math.sqrt(per_pixel * out_size[0] * out_size[1] / (1920 * 1080))
         self._bands = plan_bands(cutout.alpha, self._rows_shown(), scale)
