@@ -34,6 +34,7 @@ from prefect_nemo.inputs import Input, account
 
 if TYPE_CHECKING:
     from prefect_nemo.batch import BatchItem
+    from prefect_nemo.cli.interrupt import CtrlC
     from prefect_nemo.cli.run import Options, Startup
     from prefect_nemo.credentials import NemoCredentials
 
@@ -117,7 +118,7 @@ def convert(
     out_dir = checks.check_out_dir(out_dir or checks.default_out_dir())  # creates it: only for a sound command
     checks.check_disk(out_dir, len(named), duration)
     checks.check_ledger()
-    from prefect_nemo.cli.interrupt import ctrl_c_kept
+    from prefect_nemo.cli.interrupt import ctrl_c_deferred
     from prefect_nemo.cli.progress import quiet_prefect
     from prefect_nemo.cli.report import results_table, rows
     from prefect_nemo.cli.run import Options, Startup
@@ -137,15 +138,15 @@ def convert(
     startup = Startup(options, api_url, block, client_id)
     begun = time.monotonic()
     try:
-        with ctrl_c_kept():  # a Ctrl-C dropped inside an import would let the start go on to pay for clips
+        with ctrl_c_deferred() as ctrl_c:  # raised where it lands, Ctrl-C could hang the start (see the module)
             startup.start()
-            _check_contents(inputs)
+            _check_contents(inputs, ctrl_c)
             if one_clip:
                 one.refuse_unusable(inputs)
             usable = [i.path for i in inputs if i.usable]
             if not usable:
                 _nothing_to_convert(inputs)
-            credentials, url = _started(startup)
+            credentials, url = _started(startup, ctrl_c)
     except KeyboardInterrupt:  # Typer would turn it into a silent exit 130
         from prefect_nemo.cli.report import interrupted_at_start
 
@@ -203,20 +204,21 @@ def _run(usable: list[Path], options: Options, credentials: NemoCredentials, flo
         raise typer.Exit(130) from None
 
 
-def _started(startup: Startup) -> tuple[NemoCredentials, str]:
-    """Wait for the slow start; an instruction it refused is a bad command line like the others."""
+def _started(startup: Startup, ctrl_c: CtrlC) -> tuple[NemoCredentials, str]:
+    """Wait for the slow start, or for Ctrl-C; an instruction it refused is a bad command line like the others."""
     from prefect_nemo.errors import NemoInputError
 
     try:
         if startup.is_alive() and err.is_terminal:
             with err.status("starting the embedded backend…"):
-                return startup.result()
+                ctrl_c.wait_for(startup)
+        ctrl_c.wait_for(startup)
         return startup.result()
     except NemoInputError as exc:
         raise UsageError("-p" if exc.input == "instruction" else f"--{exc.input}", exc.reason) from None
 
 
-def _check_contents(inputs: list[Input]) -> None:
+def _check_contents(inputs: list[Input], ctrl_c: CtrlC) -> None:
     """Pre-flight each usable image now, while the backend starts: a damaged or hostile file is named before
     any clip is paid for (the pipeline checks it again, as any caller of `make_clip` gets)."""
     from prefect_nemo.errors import NemoInputError
@@ -226,6 +228,7 @@ def _check_contents(inputs: list[Input]) -> None:
     work_dir = NemoSettings().cache_dir / "prepared"
     for entry in inputs:
         if entry.usable:
+            ctrl_c.check()
             try:
                 preflight(entry.path, work_dir)
             except NemoInputError as exc:
