@@ -126,6 +126,11 @@ def test_instruction(instruction: str, expected: dict[str, Any], note: str) -> N
     assert d.texts[0].startswith("I'll make a ")
 
 
+def test_what_cannot_be_done_is_said_once_however_often_it_is_asked() -> None:
+    notes = run("a drone flyover, aerial, from a drone").texts[1:]
+    assert len(notes) == 1 and "drone or aerial fly-over" in notes[0], notes
+
+
 @pytest.mark.parametrize(
     ("instruction", "names"),
     [

@@ -46,7 +46,7 @@ class Reader(Scanner):
     def read(self, clip: Clip, fresh: bool) -> Clip:
         self.moves = [(at, Move("push_in", aim)) for at, aim, _ in self.take_rows(self.rows("targets"))]
         self.point = next(((float(m[1]), float(m[2])) for m in self.take(_POINT)), None)
-        for _, what, _ in self.take_rows(self.rows("unsupported")):
+        for what in dict.fromkeys(what for _, what, _ in self.take_rows(self.rows("unsupported"))):  # once each
             self.note("unsupported", what=f"what.{what}")
         clip = self._duration(self._format(clip))
         clip = self._look(self._life(clip))

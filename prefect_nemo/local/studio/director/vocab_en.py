@@ -223,6 +223,21 @@ VOCABULARY = Vocabulary(
         (r"\bslow[\s-]*mo(?:tion)?\b|\bspeed\s+ramp\w*|\brevers\w*|\bboomerang\b", "time"),
         (r"\bblur\w*|\bdepth\s+of\s+field\b", "blur"),
         (r"\bcolou?r\s*grad\w*|\bfilters?\b|\bluts?\b", "grading"),
+        (
+            r"\bdrones?\b|\baerial\b|\bbird'?s[\s-]*eye\b|\bfl(?:y|ies|ying|ew)[\s-]*(?:over|through|thru|by)\b"
+            r"|\bfly(?:over|through|by)s?\b",
+            "flight",
+        ),
+        (
+            r"\bhand[\s-]*held\b|\bshaky\b|\bcamera[\s-]*shake\b|\bshak(?:e|ing)\s+(?:the\s+)?camera\b|\bwobbl\w*",
+            "shake",
+        ),
+        (r"\b360\b(?:\s*(?:°|degrees?|deg\b))?|\bspin(?:s|ning)?\b|\bturn[\s-]*table\b", "spin"),
+        (
+            r"\btracking[\s-]+shot\b|\bfollow(?:ing)?[\s-]+shot\b|\bcrane[\s-]+(?:shot|up|down|move)\b|\bjib\b"
+            r"|\bsteadicam\b",
+            "tracking",
+        ),
     ),
     generic=r"\b(?:animate|video|clip|make|create|turn|generate|render|movie|motion|photo|image)\b",
     replies=REPLIES,
