@@ -51,7 +51,7 @@ from prefect_nemo.local.studio.depth import DepthMap, estimate_depth
 from prefect_nemo.local.studio.letterbox import Letterbox
 from prefect_nemo.local.studio.life import Bokeh, FilmGrain, LightLeak
 from prefect_nemo.local.studio.motion import CameraPath, Motion
-from prefect_nemo.local.studio.parallax import MODES, ParallaxCamera, ParallaxMove
+from prefect_nemo.local.studio.parallax import MODES, ParallaxCamera, ParallaxMove, camera_source
 from prefect_nemo.local.studio.subject_pop import SubjectPop
 from prefect_nemo.local.studio.transitions import TRANSITIONS, Drawn, Shot, Transition
 
@@ -86,16 +86,21 @@ class Scene:
         rgb = frames.load_rgb(path, frames.scale_for(PUSH, W, H))
         self.planes = frames.source_planes(rgb)
         self.size = (self.planes[0].shape[1], self.planes[0].shape[0])
+        self.depth_planes = camera_source(self.planes, (W, H))  # what the product's depth camera reads
         self.depth: DepthMap = estimate_depth(rgb)
         self.cut = Cutout.make(self.planes, self.depth)
         self.n, self.ease = n, ease
         self.push = CameraPath(Motion(type="push_in", ease=ease, zoom=(1.0, 1.15)), self.size, (W, H), n)
 
     def camera(self, mode: str) -> ParallaxCamera:
-        return ParallaxCamera(self.depth, ParallaxMove(mode=mode, ease=self.ease), self.size, (W, H), self.n)
+        size = (self.depth_planes[0].shape[1], self.depth_planes[0].shape[0])
+        return ParallaxCamera(self.depth, ParallaxMove(mode=mode, ease=self.ease), size, (W, H), self.n)
 
     def moving(self, cam: ParallaxCamera) -> Callable[[int, Planes], None]:
-        return lambda i, dst: cam.render(i, self.planes, dst)
+        return lambda i, dst: cam.render(i, self.depth_planes, dst)
+
+    def moving_part(self, cam: ParallaxCamera) -> Callable[[int, Planes, tuple[int, int, int, int]], None]:
+        return lambda i, dst, box: cam.render(i, self.depth_planes, dst, box)
 
     def pop(self) -> SubjectPop:
         return SubjectPop(self.cut, (W, H), self.n, motion=Motion(zoom=(1.0, 1.06), ease=self.ease))
@@ -178,10 +183,11 @@ def transition_cost(a: Scene, b: Scene, rounds: int) -> None:
     base, _ = timed.pop("push-in warp")
     cells = [f"{kind} {ms:.1f} ({x:.2f}x)" for kind, (ms, x) in timed.items()]
     print(f"transition frame, mean over {n} frames (push-in warp {base:.1f}): " + "  ".join(cells))
-    deep = a.moving(a.camera("parallax"))  # a depth shot draws its own frame; the join moves it
+    cam = a.camera("parallax")  # a depth shot draws its own frame, or the part a join shows; the join moves it
+    deep, deep_part = a.moving(cam), a.moving_part(cam)
     joins: dict[str, Callable[[int, Planes], None]] = {"parallax frame": lambda i, dst: deep(a.n - n + i, dst)}
     for kind in TRANSITIONS:
-        tr, drawn = Transition(kind, (W, H), n), Drawn(deep, (W, H), a.n - n)
+        tr, drawn = Transition(kind, (W, H), n), Drawn(deep, (W, H), a.n - n, draw_part=deep_part)
         joins[kind] = lambda i, dst, tr=tr, d=drawn: tr.render(i, d, shots[1], dst)
     timed = side_by_side(joins, n, rounds, n)  # in turn with the parallax frame, as the rest
     one, _ = timed.pop("parallax frame")
@@ -375,7 +381,7 @@ def edges(scenes: dict[str, Scene]) -> None:
             cam = scene.camera(mode)
             for i in range(scene.n):
                 luma, chroma = cam.maps(i)
-                out = any(_outside(m, p.shape) for m, p in ((luma, scene.planes[0]), (chroma, scene.planes[1])))
+                out = any(_outside(m, p.shape) for m, p in zip((luma, chroma), scene.depth_planes, strict=False))
                 dxx, dyy = np.diff(luma[..., 0], axis=1), np.diff(luma[..., 1], axis=0)
                 scale = float(np.median(dxx))
                 tear = float(dxx.min()) < 0.25 * scale or float(dyy.min()) < 0.25 * scale

@@ -20,7 +20,7 @@ import av
 
 from .frames import POOL, Effect, Planes, Timeline, Video, load_rgb, scale_for, source_planes, views
 from .overlay import TextLayer
-from .shots import FlatShot, Shot, open_shot
+from .shots import DepthShot, FlatShot, Shot, open_shot
 from .transitions import TRANSITIONS, Drawn, Transition, duration_frames
 from .transitions import Shot as Joining
 
@@ -136,7 +136,7 @@ def _joining(shot: Shot, first: int, out: tuple[int, int]) -> Joining | Drawn:
     composed with the join's move (one warp); any other shot draws its own frame, which the join moves."""
     if isinstance(shot, FlatShot):
         return Joining(shot.planes, shot.path, first)
-    return Drawn(shot.render, out, first)
+    return Drawn(shot.render, out, first, draw_part=shot.render_part if isinstance(shot, DepthShot) else None)
 
 
 def _load(seg: Video, image_of: Callable[[str], Path], out: tuple[int, int], first: int, n: int) -> _Loaded:

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from .cutout import Cutout
 from .depth import DepthMap, estimate_depth
 from .motion import DEPTH_MODES, CameraPath, Motion
-from .parallax import ParallaxCamera, ParallaxMove
+from .parallax import ParallaxCamera, ParallaxMove, camera_source
 from .subject_pop import SubjectPop
 
 __all__ = ["DepthShot", "FlatShot", "PopShot", "Shot", "open_shot", "picture_depth"]
@@ -76,11 +76,9 @@ class DepthShot:
         strength = round(min(0.1, max(0.005, 0.03 * motion.travel / _TRAVEL)), 4)
         x0, y0, x1, y1 = _view(motion, size, out_size, strength)
         self.crop = (x0, y0, x1, y1)
-        self.planes = (
-            np.ascontiguousarray(planes[0][y0:y1, x0:x1]),
-            np.ascontiguousarray(planes[1][y0 // 2 : y1 // 2, x0 // 2 : x1 // 2]),
-            np.ascontiguousarray(planes[2][y0 // 2 : y1 // 2, x0 // 2 : x1 // 2]),
-        )
+        cropped = (planes[0][y0:y1, x0:x1], planes[1][y0 // 2 : y1 // 2, x0 // 2 : x1 // 2],
+                   planes[2][y0 // 2 : y1 // 2, x0 // 2 : x1 // 2])  # fmt: skip
+        self.planes = camera_source(cropped, out_size)
         self.depth = _cropped(depth, (x0 / size[0], y0 / size[1], x1 / size[0], y1 / size[1]))
         fx, fy = motion.focus
         focus = (_inside((fx * size[0] - x0) / (x1 - x0)), _inside((fy * size[1] - y0) / (y1 - y0)))
@@ -92,11 +90,15 @@ class DepthShot:
             zoom=motion.zoom if motion.mode == "push_3d" else (1.0, 1.0),
             focus=focus,
         )
-        crop_size = (x1 - x0, y1 - y0)
-        self.camera = ParallaxCamera(self.depth, self.move, crop_size, out_size, self.n)
+        source_size = (self.planes[0].shape[1], self.planes[0].shape[0])
+        self.camera = ParallaxCamera(self.depth, self.move, source_size, out_size, self.n)
 
     def render(self, i: int, dst: Planes) -> None:
         self.camera.render(min(max(i, 0), self.n - 1), self.planes, dst)
+
+    def render_part(self, i: int, dst: Planes, box: tuple[int, int, int, int]) -> None:
+        """Only the ``box`` (even luma bounds) of frame ``i``: what a push or slide shows of the shot."""
+        self.camera.render(min(max(i, 0), self.n - 1), self.planes, dst, box)
 
 
 class PopShot:

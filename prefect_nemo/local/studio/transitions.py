@@ -11,7 +11,9 @@ A's and the last exactly shot B's.
 A shot that is no flat warp of its still (a camera through depth, a subject pop) is a ``Drawn`` shot: it
 draws its own frame, the one it shows outside the join, and the transition moves that frame instead (drawn
 straight into the output where the transition leaves it in place), so the join neither changes its look
-nor jumps when it ends. Such a frame costs the shot's own frame plus at most the transition's warp.
+nor jumps when it ends. Such a frame costs the shot's own frame plus at most the transition's warp; a depth
+shot draws only the part of its frame the join shows (push, slide, zoom-through), so a push between two depth
+shots costs about one depth frame, not two.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ __all__ = ["TRANSITIONS", "Drawn", "Shot", "Transition", "duration_frames"]
 U8 = npt.NDArray[np.uint8]
 F64 = npt.NDArray[np.float64]
 Planes = tuple[U8, U8, U8]
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1: even luma pixel bounds
 TRANSITIONS = ("crossfade", "push", "slide", "zoom_through", "dip_to_black")
 _DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}  # where the old shot goes
 _FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
@@ -63,20 +66,36 @@ class Drawn:
 
     Its frame is drawn once per transition frame into a buffer of the output's size, reduced on demand for the
     fainter side of a blend; where the transition shows it unmoved and whole, it is drawn into the output.
+    A shot that can draw part of a frame (``draw_part(j, dst, box)``, a depth shot) draws only what a push or
+    slide shows of it: the frame then costs about one shot's, not two.
     """
 
-    def __init__(self, draw: Callable[[int, Planes], None], out_size: tuple[int, int], first: int = 0) -> None:
+    def __init__(
+        self,
+        draw: Callable[[int, Planes], None],
+        out_size: tuple[int, int],
+        first: int = 0,
+        *,
+        draw_part: Callable[[int, Planes, Box], None] | None = None,
+    ) -> None:
         w, h = out_size
-        self.draw, self.first = draw, first
+        self.draw, self.draw_part, self.first = draw, draw_part, first
         self.planes: Planes = _planes((w, h))
         self._reduced = {step: _planes((w // step, h // step)) for step in (2, 4)}
         self._held = {1: -1, 2: -1, 4: -1}  # the frame each buffer holds, by its step
+        self._part: Box | None = None  # the part of frame ``_held[1]`` that ``planes`` holds (None: all)
 
-    def frame(self, i: int) -> Planes:
-        """Frame ``i`` of the join, drawn into ``planes`` (once per ``i``)."""
-        if self._held[1] != i:
-            self.draw(self.first + i, self.planes)
-            self._held[1] = i
+    def frame(self, i: int, part: Box | None = None) -> Planes:
+        """Frame ``i`` of the join in ``planes``, at least its ``part`` (even luma bounds; None: all of it),
+        drawn once per ``i`` unless a later call asks for more."""
+        if self.draw_part is None or part == (0, 0, self.planes[0].shape[1], self.planes[0].shape[0]):
+            part = None
+        if self._held[1] != i or not _holds(self._part, part):
+            if part is None or self.draw_part is None:
+                self.draw(self.first + i, self.planes)
+            else:
+                self.draw_part(self.first + i, self.planes, part)
+            self._held[1], self._part = i, part
         return self.planes
 
     def reduced(self, i: int, step: int) -> Planes:
@@ -183,7 +202,7 @@ def _warp(
     shot: Shot | Drawn,
     i: int,
     dst: Planes,
-    box: tuple[int, int, int, int],
+    box: Box,
     *,
     shift: tuple[float, float] = (0.0, 0.0),
     zoom: float = 1.0,
@@ -214,18 +233,42 @@ def _warp(
     chroma_off = (luma_off + luma_lin @ [0.5, 0.5] + 0.5) / 2 - 0.5
     planes, scale = reduced[:2] if reduced is not None else (shot.planes, 1.0)
     if isinstance(shot, Drawn) and reduced is None:
-        planes = shot.frame(i)
+        planes = shot.frame(i, _seen(box, zoom, base, (frame_w, frame_h)))
     for plane, target, o, s in zip(planes, dst, (luma_off, chroma_off, chroma_off), (1, 2, 2), strict=True):
         mat = np.hstack([luma_lin, o[:, None]]) * scale
         region = target[y0 // s : y1 // s, x0 // s : x1 // s]
         cv2.warpAffine(plane, mat, region.shape[::-1], dst=region, flags=_FLAGS, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _unmoved(shot: Drawn, i: int, dst: Planes, box: tuple[int, int, int, int]) -> None:
-    """A drawn shot's frame ``i`` shown where it stands: drawn into ``dst`` if whole, else copied from its buffer."""
+def _seen(box: Box, zoom: float, base: F64, size: tuple[int, int]) -> Box:
+    """The part of a drawn shot's frame that ``box`` shows when pixel x shows its pixel ``x / zoom + base``:
+    even bounds, grown by 4 pixels for the bilinear neighbours (2 in chroma), at least 2 pixels wide."""
+    lo = np.array(box[:2], np.float64) / zoom + base
+    hi = (np.array(box[2:], np.float64) - 1) / zoom + base
+    bounds = []
+    for a, b, limit in zip(lo, hi, size, strict=True):
+        start = min(max(0, math.floor(a - 4) // 2 * 2), limit - 2)
+        bounds.append((start, min(max(start + 2, math.ceil((b + 5) / 2) * 2), limit)))
+    (x0, x1), (y0, y1) = bounds
+    return x0, y0, x1, y1
+
+
+def _holds(held: Box | None, wanted: Box | None) -> bool:
+    """Whether a buffer holding ``held`` of a frame (None: all) holds ``wanted`` of it."""
+    if held is None or wanted is None:
+        return held is None
+    return held[0] <= wanted[0] and held[1] <= wanted[1] and held[2] >= wanted[2] and held[3] >= wanted[3]
+
+
+def _unmoved(shot: Drawn, i: int, dst: Planes, box: Box) -> None:
+    """A drawn shot's frame ``i`` shown where it stands: drawn into ``dst`` if whole or if it can draw a part,
+    else copied from its buffer."""
     x0, y0, x1, y1 = box
     if box == (0, 0, dst[0].shape[1], dst[0].shape[0]):
         shot.draw(shot.first + i, dst)
+        return
+    if shot.draw_part is not None:
+        shot.draw_part(shot.first + i, dst, box)
         return
     for plane, target, s in zip(shot.frame(i), dst, (1, 2, 2), strict=True):
         target[y0 // s : y1 // s, x0 // s : x1 // s] = plane[y0 // s : y1 // s, x0 // s : x1 // s]

@@ -11,7 +11,7 @@ import skimage.data
 from prefect_nemo.local.studio.depth import DepthMap, estimate_depth
 from prefect_nemo.local.studio.frames import source_planes
 from prefect_nemo.local.studio.motion import CameraPath, Motion
-from prefect_nemo.local.studio.parallax import MODES, ParallaxCamera, ParallaxMove
+from prefect_nemo.local.studio.parallax import MODES, ParallaxCamera, ParallaxMove, camera_source
 
 OUT = (320, 180)
 N = 12
@@ -60,6 +60,37 @@ def test_render_is_the_remap_of_its_maps_and_moves(scene: tuple[DepthMap, Planes
         # 1/32 px, so now and then a sample moves one step: at most 255/32 levels, on the sharpest edge only.
         assert off.max() <= 8 and np.quantile(off, 0.999) <= 1 and off.mean() < 0.01
     assert np.abs(first[0].astype(int) - last[0]).mean() > 3  # the picture really moved
+
+
+@pytest.mark.parametrize("box", [(0, 0, 320, 180), (100, 0, 320, 180), (0, 0, 38, 180), (0, 64, 320, 130)])
+def test_a_part_of_a_frame_is_the_whole_frames_pixels_there_and_nothing_else(
+    scene: tuple[DepthMap, Planes], box: tuple[int, int, int, int]
+) -> None:
+    cam = _camera(scene, "parallax")
+    whole, part = _blank(), tuple(np.full_like(p, 7) for p in _blank())
+    cam.render(N // 2, scene[1], whole)
+    cam.render(N // 2, scene[1], part, box)
+    x0, y0, x1, y1 = box
+    for w, p, s in zip(whole, part, (1, 2, 2), strict=True):
+        inside = (slice(y0 // s, y1 // s), slice(x0 // s, x1 // s))
+        assert np.array_equal(p[inside], w[inside])
+        p[inside] = 7
+        assert int(p.min()) == int(p.max()) == 7  # nothing drawn outside the box
+
+
+def test_the_camera_reads_its_source_at_one_and_a_half_times_the_frames_density(
+    scene: tuple[DepthMap, Planes],
+) -> None:
+    """The renderer's source holds 2 pixels per output pixel across its widest view; the camera's, 1.5 (a
+    remap reads about half the memory), with the same picture: nothing finer than the frame can show is lost."""
+    planes = scene[1]  # 640x640 for a 320x180 frame: 2x across the widest view
+    source = camera_source(planes, OUT)
+    assert [p.shape for p in source] == [(480, 480), (240, 240), (240, 240)]
+    assert all(p.flags.c_contiguous for p in source)
+    back = cv2.resize(source[0], (640, 640), interpolation=cv2.INTER_LINEAR)
+    assert np.abs(back.astype(int) - planes[0]).mean() < 1.2  # the same picture (a 1x source: 1.45 levels off)
+    small = tuple(np.ascontiguousarray(p[::2, ::2]) for p in planes)  # 1x: already no finer than 1.5x
+    assert all(a is b for a, b in zip(camera_source(small, OUT), small, strict=True))
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -11,10 +11,11 @@ import pytest
 import skimage.data
 from PIL import Image
 
+from prefect_nemo.local.studio import sequence
 from prefect_nemo.local.studio.frames import Timeline, animate, load_rgb, scale_for, source_planes
 from prefect_nemo.local.studio.motion import CameraPath
 from prefect_nemo.local.studio.sequence import cuts, has_transitions
-from prefect_nemo.local.studio.transitions import TRANSITIONS, Shot, Transition
+from prefect_nemo.local.studio.transitions import TRANSITIONS, Drawn, Shot, Transition
 
 FPS, SHOT_MS = 10, 1000
 NAMES = ("astronaut", "coffee", "chelsea")
@@ -130,6 +131,18 @@ def test_a_parallax_shot_does_not_jump_when_a_join_ends_or_begins(photos: dict[s
     # The join into it ends on its own frame, and the join out of it starts on its own frame.
     assert step[into.first + into.frames - 1] <= 1.5 * own
     assert step[out_of.first - 1] <= 1.5 * own
+
+
+@pytest.mark.parametrize("kind", ["push", "slide", "zoom_through"])
+def test_a_depth_shot_drawn_in_parts_gives_the_frames_it_gives_drawn_whole(
+    photos: dict[str, Path], kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deep = draft(kind)
+    deep["t"][0]["sg"][1]["mo"] = {"type": "push_in", "mode": "parallax"}
+    in_parts = render(photos, deep)
+    monkeypatch.setattr(sequence, "Drawn", lambda draw, out, first, draw_part: Drawn(draw, out, first))
+    whole = render(photos, deep)
+    assert all(np.array_equal(a, b) for a, b in zip(in_parts, whole, strict=True))
 
 
 @pytest.mark.parametrize("kind", TRANSITIONS)

@@ -128,6 +128,16 @@ class _Draws:
         for target, plane in zip(dst, _plain(self.shot, j - self.shot.first), strict=True):
             target[:] = plane
 
+    def part(self, j: int, dst: Planes, box: tuple[int, int, int, int]) -> None:
+        """Only the ``box`` of frame ``j``, as a depth shot draws it; the pixels drawn are counted."""
+        x0, y0, x1, y1 = box
+        assert x0 % 2 == y0 % 2 == x1 % 2 == y1 % 2 == 0 and 0 <= x0 < x1 <= OUT[0] and 0 <= y0 < y1 <= OUT[1]
+        self.drawn += (x1 - x0) * (y1 - y0)
+        for target, plane, s in zip(dst, _plain(self.shot, j - self.shot.first), (1, 2, 2), strict=True):
+            target[y0 // s : y1 // s, x0 // s : x1 // s] = plane[y0 // s : y1 // s, x0 // s : x1 // s]
+
+    drawn = 0
+
 
 @pytest.mark.parametrize("kind", TRANSITIONS)
 def test_a_drawn_shot_is_moved_like_its_still(shots: tuple[Shot, Shot], kind: str) -> None:
@@ -148,6 +158,28 @@ def test_a_drawn_shot_is_moved_like_its_still(shots: tuple[Shot, Shot], kind: st
     for d in draws:
         assert len(d.asked) == len(set(d.asked)) <= N
         assert all(d.shot.first <= j < d.shot.first + N for j in d.asked)
+
+
+@pytest.mark.parametrize("direction", ["left", "right", "up", "down"])
+@pytest.mark.parametrize("kind", TRANSITIONS)
+def test_a_shot_that_draws_parts_draws_only_what_is_shown(shots: tuple[Shot, Shot], kind: str, direction: str) -> None:
+    """The same frames as drawing each shot whole, pixel for pixel, though the buffers start out white and
+    keep what earlier frames left outside the parts; a push or slide draws about one frame's worth a frame."""
+    a, b = shots
+    whole = Drawn(_Draws(a), OUT, a.first), Drawn(_Draws(b), OUT, b.first)
+    draws = _Draws(a), _Draws(b)
+    parts = tuple(Drawn(d, OUT, d.shot.first, draw_part=d.part) for d in draws)
+    for drawn in parts:
+        for plane in drawn.planes:
+            plane[:] = 255
+    for i in range(N):
+        want, got = _blank(), _blank()
+        Transition(kind, OUT, N, direction=direction).render(i, *whole, want)
+        Transition(kind, OUT, N, direction=direction).render(i, *parts, got)
+        assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)), f"{kind} {direction} frame {i}"
+    if kind in ("push", "slide"):
+        frame = OUT[0] * OUT[1]
+        assert sum(d.drawn for d in draws) < 1.2 * N * frame, [d.drawn / frame for d in draws]
 
 
 def test_unknown_names_are_refused() -> None:
