@@ -57,6 +57,27 @@ def test_a_named_camera_move_is_kept_on_every_shot() -> None:
     assert {s["mo"]["type"] for s in shots(plan.draft)} == {"pan_left"}
 
 
+@pytest.mark.parametrize(
+    ("instruction", "mode", "said"),
+    [
+        ("slideshow, 3 seconds each, parallax, push transitions, 9:16", "parallax", "a 3D parallax glide on each shot"),
+        ("one video from these, dolly zoom", "dolly_zoom", "a dolly zoom on each shot"),
+        ("slideshow, make the subject pop", "pop", "each shot's subject popping out"),
+        ("合成一个视频，每张3秒，视差效果", "parallax", "每张做3D视差运镜"),
+    ],
+)
+def test_a_named_3d_camera_is_on_every_shot_and_in_the_summary(instruction: str, mode: str, said: str) -> None:
+    plan = direct_timeline(instruction, STILLS)
+    assert {s["mo"]["mode"] for s in shots(plan.draft)} == {mode}
+    assert said in plan.texts[0], plan.texts[0]
+
+
+def test_no_camera_named_none_claimed() -> None:
+    """The varied default moves are not named in the summary: it says only what was asked for."""
+    summary = direct_timeline("slideshow, crossfades", STILLS).texts[0]
+    assert "on each shot" not in summary and "popping" not in summary, summary
+
+
 def test_a_total_length_is_split_evenly_and_a_wrong_count_is_a_note() -> None:
     even = direct_timeline("a 12-second slideshow", STILLS)
     assert [s["d"] for s in shots(even.draft)] == [4000, 4000, 4000]

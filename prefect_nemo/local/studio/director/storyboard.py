@@ -50,6 +50,16 @@ _REPLIES = {
         "count": "I got {asked} shot lengths for {n} images; I used {used}.",
         "tr_short": "Shots are short, so transitions last {ms} ms.",
         "too_many": "A timeline holds at most {n} images; I used the first {n}.",
+        "cam.parallax": "a 3D parallax glide on each shot",
+        "cam.dolly_zoom": "a dolly zoom on each shot",
+        "cam.push_3d": "a 3D push-in on each shot",
+        "cam.pop": "each shot's subject popping out",
+        "cam.push_in": "a push-in on each shot",
+        "cam.pull_out": "a pull-out on each shot",
+        "cam.ken_burns": "a Ken Burns move on each shot",
+        "cam.orbit": "a rotating orbit on each shot",
+        "cam.pan": "a pan on each shot",
+        "cam.static": "every shot held still",
     },
     "zh": {
         "make": "我会把{n}张图片合成一个{total}秒的{aspect}视频（{size}，每秒{fps}帧）：{shots}",
@@ -65,6 +75,16 @@ _REPLIES = {
         "count": "给了{asked}个时长，但有{n}张图片；我用了{used}。",
         "tr_short": "镜头较短，转场时长改为{ms}毫秒。",
         "too_many": "一个视频最多{n}张图片；我用了前{n}张。",
+        "cam.parallax": "每张做3D视差运镜",
+        "cam.dolly_zoom": "每张做希区柯克变焦",
+        "cam.push_3d": "每张做3D推进",
+        "cam.pop": "每张主体从画面中突出",
+        "cam.push_in": "每张推进",
+        "cam.pull_out": "每张拉远",
+        "cam.ken_burns": "每张做肯·伯恩斯推移",
+        "cam.orbit": "每张旋转环绕",
+        "cam.pan": "每张平移",
+        "cam.static": "每张固定镜头",
     },
 }
 
@@ -182,7 +202,8 @@ def direct_timeline(
     if music is not None:
         tracks.append({"tt": 1, "sg": [{**music, "s": 0, "d": start, "fo": min(1500, start // 4)}]})
     meta = dict(first["m"])
-    did = _did(lang, first, seconds, ask.transition if tr_ms else None)
+    camera = _camera(segments[0]["mo"]) if said_move else None
+    did = _did(lang, first, seconds, ask.transition if tr_ms else None, camera)
     unchanged = {say(code, "no_change", text=rest.strip()[:80]) for code in LANGUAGES}  # said per shot, not whole
     first_notes = [n for n in meta.get("notes", []) if n not in unchanged]
     meta["notes"] = [*notes, *first_notes, *(n for n in bar_notes if n not in first_notes)]
@@ -230,15 +251,23 @@ def _default_move(mo: Motion, i: int) -> Motion:
     return replace(preset(_DEFAULT_MOVES[i % len(_DEFAULT_MOVES)], 1.0, mo.focus), keep=mo.keep, ease=mo.ease)
 
 
-def _did(lang: str, first: dict[str, Any], seconds: list[float], transition: str | None) -> str:
-    """One sentence for the whole timeline: its length and shape, the shots, the transitions, then the extras."""
+def _camera(mo: dict[str, Any]) -> str:
+    """The ``cam.*`` key naming a shot's move: its 3D mode or pop, else its flat move (any pan is a pan)."""
+    mode, kind = mo.get("mode", "flat"), str(mo.get("type", "push_in"))
+    return mode if mode != "flat" else "pan" if kind.startswith("pan_") else kind
+
+
+def _did(lang: str, first: dict[str, Any], seconds: list[float], transition: str | None, camera: str | None) -> str:
+    """One sentence for the whole timeline: its length and shape, the shots, the camera when one was asked for,
+    the transitions, then the extras."""
     r, meta = _REPLIES[lang], first["m"]
     same = len(set(seconds)) == 1
     lengths = r["each"].format(seconds=f"{seconds[0]:g}") if same else r["list"].format(
         seconds="/".join(f"{s:g}" for s in seconds))  # fmt: skip
     head = r["make"].format(total=f"{sum(seconds):g}", aspect=meta.get("aspect", ""), n=len(seconds),
                             size=f"{meta['width']}x{meta['height']}", fps=meta["fps"], shots=lengths)  # fmt: skip
-    extras = [r["tr"].format(what=r[f"tr.{transition}"]) if transition else r["cut"]]
+    extras = [r[f"cam.{camera}"]] if camera and f"cam.{camera}" in r else []
+    extras.append(r["tr"].format(what=r[f"tr.{transition}"]) if transition else r["cut"])
     if meta.get("title"):
         extras.append(say(lang, "title", title=meta["title"], pos="pos.center"))
     fx = _video(first).get("fx") or {}
