@@ -99,8 +99,10 @@ class Scene:
     def moving(self, cam: ParallaxCamera) -> Callable[[int, Planes], None]:
         return lambda i, dst: cam.render(i, self.depth_planes, dst)
 
-    def moving_part(self, cam: ParallaxCamera) -> Callable[[int, Planes, tuple[int, int, int, int]], None]:
-        return lambda i, dst, box: cam.render(i, self.depth_planes, dst, box)
+    def moving_part(
+        self, cam: ParallaxCamera
+    ) -> Callable[[int, Planes, tuple[int, int, int, int], tuple[float, float]], None]:
+        return lambda i, dst, box, shift: cam.render(i, self.depth_planes, dst, box, shift)
 
     def pop(self) -> SubjectPop:
         return SubjectPop(self.cut, (W, H), self.n, motion=Motion(zoom=(1.0, 1.06), ease=self.ease))

@@ -146,18 +146,20 @@ class ParallaxCamera:
         """
         return np.dstack(self._grid_planes(i))
 
-    def _grid_planes(self, i: int) -> tuple[F32, F32]:
-        """``grid_map`` as its x and y planes (contiguous, as ``remap`` and ``resize`` take them)."""
+    def _grid_planes(self, i: int, shift: tuple[float, float] = (0.0, 0.0)) -> tuple[F32, F32]:
+        """``grid_map`` as its x and y planes (contiguous, as ``remap`` and ``resize`` take them); with
+        ``shift``, the grid of the frame moved by it (grid point x shows the frame's point x - shift)."""
         j = min(max(i, 0), self.n - 1)
         luma, _ = self._path.matrices(j)
         a = luma.astype(np.float32)
         a[:, 2] += self._margin
         k = np.float32(self._depth_scale)  # the iteration runs in depth-map pixels: one remap per step, no copies
-        bx = (a[0, 0] * self._gx[None, :] + a[0, 1] * self._gy[:, None] + a[0, 2] + 0.5) * k - 0.5
-        by = (a[1, 0] * self._gx[None, :] + a[1, 1] * self._gy[:, None] + a[1, 2] + 0.5) * k - 0.5
         w, h = self.out
         cx = (a[0, 0] * (w - 1) / 2 + a[0, 1] * (h - 1) / 2 + a[0, 2] + 0.5) * k - 0.5  # the view's centre
         cy = (a[1, 0] * (w - 1) / 2 + a[1, 1] * (h - 1) / 2 + a[1, 2] + 0.5) * k - 0.5
+        a[:, 2] -= a[:, :2] @ np.asarray(shift, np.float32)  # the camera's affine part moved; its centre stays
+        bx = (a[0, 0] * self._gx[None, :] + a[0, 1] * self._gy[:, None] + a[0, 2] + 0.5) * k - 0.5
+        by = (a[1, 0] * self._gx[None, :] + a[1, 1] * self._gy[:, None] + a[1, 2] + 0.5) * k - 0.5
         amount = float(self._amount[j])
         px, py, near = bx.copy(), by.copy(), np.empty_like(bx)  # each step writes these in place
         if self.move.mode == "parallax":
@@ -187,17 +189,26 @@ class ParallaxCamera:
         w, h = self.out
         return _upsample(grid, 0, h, w, 1), _upsample(_chroma(grid), 0, h // 2, w // 2, 2)
 
-    def render(self, i: int, src: Planes, dst: Planes, box: tuple[int, int, int, int] | None = None) -> None:
+    def render(
+        self,
+        i: int,
+        src: Planes,
+        dst: Planes,
+        box: tuple[int, int, int, int] | None = None,
+        shift: tuple[float, float] = (0.0, 0.0),
+    ) -> None:
         """Frame ``i`` of the move, written into ``dst`` (Y full size, U/V half), like the renderer's warp;
         with ``box`` (even luma bounds x0, y0, x1, y1) only that part, the same pixels the whole frame has
-        there (a push or slide shows part of a shot: the rest is never drawn).
+        there (a push or slide shows part of a shot: the rest is never drawn); with ``shift`` (luma pixels),
+        the frame moved by it: pixel x shows the frame's x - shift, sampled once from the source (a push moves
+        a shot without resampling a drawn frame), the depth displacement interpolated from a moved grid.
 
         Bands of rows, so each band's maps are made and used while still in cache (measured faster than
         272-row bands or whole-frame maps); x and y maps as two planes, which ``remap`` reads faster
         than one interleaved map (measured). Where each band's maps come from and go is planned once a
         clip (``_plan_bands``): per frame, a band is one resize (x and y stacked) and a remap per plane."""
         x0, y0, x1, y1 = box or (0, 0, *self.out)
-        luma = self._grid_planes(i)
+        luma = self._grid_planes(i, shift)
         grids = {1: luma, 2: tuple(_chroma(p) for p in luma)}
         planes, targets = {1: src[:1], 2: src[1:]}, {1: dst[:1], 2: dst[1:]}
         for band in self._bands:

@@ -96,9 +96,11 @@ class DepthShot:
     def render(self, i: int, dst: Planes) -> None:
         self.camera.render(min(max(i, 0), self.n - 1), self.planes, dst)
 
-    def render_part(self, i: int, dst: Planes, box: tuple[int, int, int, int]) -> None:
-        """Only the ``box`` (even luma bounds) of frame ``i``: what a push or slide shows of the shot."""
-        self.camera.render(min(max(i, 0), self.n - 1), self.planes, dst, box)
+    def render_part(
+        self, i: int, dst: Planes, box: tuple[int, int, int, int], shift: tuple[float, float] = (0.0, 0.0)
+    ) -> None:
+        """Only the ``box`` (even luma bounds) of frame ``i`` moved by ``shift``: what a push or slide shows."""
+        self.camera.render(min(max(i, 0), self.n - 1), self.planes, dst, box, shift)
 
 
 class PopShot:

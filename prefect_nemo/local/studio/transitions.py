@@ -12,8 +12,9 @@ A shot that is no flat warp of its still (a camera through depth, a subject pop)
 draws its own frame, the one it shows outside the join, and the transition moves that frame instead (drawn
 straight into the output where the transition leaves it in place), so the join neither changes its look
 nor jumps when it ends. Such a frame costs the shot's own frame plus at most the transition's warp; a depth
-shot draws only the part of its frame the join shows (push, slide, zoom-through), so a push between two depth
-shots costs about one depth frame, not two.
+shot draws only the part of its frame the join shows, and a push or slide has it draw that part already
+moved, straight into the output (sampled once, like a still), so a push between two depth shots costs
+about one depth frame, not two.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ class Drawn:
 
     Its frame is drawn once per transition frame into a buffer of the output's size, reduced on demand for the
     fainter side of a blend; where the transition shows it unmoved and whole, it is drawn into the output.
-    A shot that can draw part of a frame (``draw_part(j, dst, box)``, a depth shot) draws only what a push or
-    slide shows of it: the frame then costs about one shot's, not two.
+    A shot that can draw part of a frame, moved (``draw_part(j, dst, box, shift)``: pixel x of the box shows
+    its frame's x - shift; a depth shot), draws only what a push or slide shows of it, straight into place:
+    the frame then costs about one shot's, not two, and the shot is sampled once, not drawn and then warped.
     """
 
     def __init__(
@@ -76,7 +78,7 @@ class Drawn:
         out_size: tuple[int, int],
         first: int = 0,
         *,
-        draw_part: Callable[[int, Planes, Box], None] | None = None,
+        draw_part: Callable[[int, Planes, Box, tuple[float, float]], None] | None = None,
     ) -> None:
         w, h = out_size
         self.draw, self.draw_part, self.first = draw, draw_part, first
@@ -94,7 +96,7 @@ class Drawn:
             if part is None or self.draw_part is None:
                 self.draw(self.first + i, self.planes)
             else:
-                self.draw_part(self.first + i, self.planes, part)
+                self.draw_part(self.first + i, self.planes, part, (0.0, 0.0))
             self._held[1], self._part = i, part
         return self.planes
 
@@ -218,9 +220,13 @@ def _warp(
     x0, y0, x1, y1 = box
     if x1 <= x0 or y1 <= y0:
         return
-    if isinstance(shot, Drawn) and reduced is None and zoom == 1.0 and shift == (0.0, 0.0):
-        _unmoved(shot, i, dst, box)
-        return
+    if isinstance(shot, Drawn) and reduced is None and zoom == 1.0:
+        if shot.draw_part is not None:  # drawn straight into place, moved
+            shot.draw_part(shot.first + i, dst, box, (float(shift[0]), float(shift[1])))
+            return
+        if shift == (0.0, 0.0):
+            _unmoved(shot, i, dst, box)
+            return
     step = reduced[2] if reduced is not None else 1
     frame_w, frame_h = dst[0].shape[1] * step, dst[0].shape[0] * step
     centre = np.array([(frame_w - 1) / 2, (frame_h - 1) / 2])
@@ -261,14 +267,11 @@ def _holds(held: Box | None, wanted: Box | None) -> bool:
 
 
 def _unmoved(shot: Drawn, i: int, dst: Planes, box: Box) -> None:
-    """A drawn shot's frame ``i`` shown where it stands: drawn into ``dst`` if whole or if it can draw a part,
-    else copied from its buffer."""
+    """A drawn shot's frame ``i`` shown where it stands: drawn into ``dst`` if whole, else copied from its
+    buffer."""
     x0, y0, x1, y1 = box
     if box == (0, 0, dst[0].shape[1], dst[0].shape[0]):
         shot.draw(shot.first + i, dst)
-        return
-    if shot.draw_part is not None:
-        shot.draw_part(shot.first + i, dst, box)
         return
     for plane, target, s in zip(shot.frame(i), dst, (1, 2, 2), strict=True):
         target[y0 // s : y1 // s, x0 // s : x1 // s] = plane[y0 // s : y1 // s, x0 // s : x1 // s]

@@ -78,6 +78,21 @@ def test_a_part_of_a_frame_is_the_whole_frames_pixels_there_and_nothing_else(
         assert int(p.min()) == int(p.max()) == 7  # nothing drawn outside the box
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_moved_frame_is_the_frame_moved(scene: tuple[DepthMap, Planes], mode: str) -> None:
+    """Moved by whole grid steps (8 pixels right and up) the frame is the same pixels, moved: the depth
+    displacement's grid moves with it and the radial modes keep their centre (remap's 1/32-pixel positions
+    round a few pixels one level apart). Moves by any amount use the same grid shift, interpolated."""
+    cam = _camera(scene, mode)
+    whole, moved = _blank(), _blank()
+    cam.render(N // 2, scene[1], whole)
+    cam.render(N // 2, scene[1], moved, shift=(8.0, -8.0))
+    pairs = ((moved[0][:-16, 16:-8], whole[0][8:-8, 8:-16]), (moved[1][:-8, 8:-4], whole[1][4:-4, 4:-8]))
+    for got, want in pairs:
+        off = np.abs(got.astype(int) - want)
+        assert off.max() <= 1 and off.mean() < 0.001, (off.max(), off.mean())
+
+
 def test_the_camera_reads_its_source_at_one_and_a_half_times_the_frames_density(
     scene: tuple[DepthMap, Planes],
 ) -> None:

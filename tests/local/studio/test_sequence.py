@@ -134,15 +134,18 @@ def test_a_parallax_shot_does_not_jump_when_a_join_ends_or_begins(photos: dict[s
 
 
 @pytest.mark.parametrize("kind", ["push", "slide", "zoom_through"])
-def test_a_depth_shot_drawn_in_parts_gives_the_frames_it_gives_drawn_whole(
+def test_a_depth_shot_drawn_in_parts_looks_as_it_does_drawn_whole(
     photos: dict[str, Path], kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Drawn straight into place, a depth shot is sampled once where one drawn whole is drawn and then moved
+    by the join: the same picture, a little sharper."""
     deep = draft(kind)
     deep["t"][0]["sg"][1]["mo"] = {"type": "push_in", "mode": "parallax"}
     in_parts = render(photos, deep)
     monkeypatch.setattr(sequence, "Drawn", lambda draw, out, first, draw_part: Drawn(draw, out, first))
     whole = render(photos, deep)
-    assert all(np.array_equal(a, b) for a, b in zip(in_parts, whole, strict=True))
+    offs = [np.abs(a.astype(int) - b) for a, b in zip(in_parts, whole, strict=True)]
+    assert max(float(o.mean()) for o in offs) < 0.25 and max(float(np.quantile(o, 0.999)) for o in offs) <= 2
 
 
 @pytest.mark.parametrize("kind", TRANSITIONS)
